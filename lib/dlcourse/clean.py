@@ -16,7 +16,7 @@ __all__ = ['KEEP_MARK', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson',
 
 # %% ../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
-EXERCISE = """# {title}: test yourself
+EXERCISE = """# Test yourself: {title}
 
 This is the clean copy of `{src}`: its headings and code, without the prose or the outputs.
 
@@ -157,5 +157,5 @@ def dlcourse_clean(
         except CleanError as e:
             print(f"dlcourse-clean: {e}", file=sys.stderr); failed += 1; continue
         if what.startswith('kept'): failed += 1
-        print(f"{out}: {what}")
+        print(f"{os.path.relpath(out)}: {what}")
     if failed: sys.exit(1)

@@ -25,9 +25,10 @@ class LivePlot(widgets.VBox):
     "Sliders (abbreviated as `@interact` takes them) over a figure that `draw(**values, ax=ax)` updates, newest values only"
     def __init__(self, draw, setup=None, figsize=(5, 3.5), dpi=80, **sliders):
         self.draw_fn, self.dpi = draw, dpi
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout='constrained')
+        self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_subplot()
+        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
         if setup is not None: setup(self.ax)
         self._static = set(_dynamic_artists(self.ax))
         self.controls = {}
@@ -78,31 +79,47 @@ def _draw_loop(self: LivePlot):
                 self._busy = False
                 self._cond.notify_all()
 
-# %% ../../nbs/tools/liveplot.ipynb #e190d2f7
+# %% ../../nbs/tools/liveplot.ipynb #3e34fed7
+def _png(canvas):
+    "The canvas's pixels as PNG bytes, lightly compressed"
+    from PIL import Image
+    w, h = canvas.get_width_height(physical=True)
+    buf = io.BytesIO()
+    Image.frombuffer('RGBA', (w, h), canvas.buffer_rgba(), 'raw', 'RGBA', 0, 1).save(buf, format='png', compress_level=1)
+    return buf.getvalue()
+
 @patch
 def _render(self: LivePlot, values):
-    "Remove what the last update drew, let `draw_fn` draw `values`, and show the figure as PNG"
+    "Remove what the last update drew, let `draw_fn` draw `values` on the kept background, and show the figure as PNG"
+    ax, canvas = self.ax, self.fig.canvas
     with _render_lock:
-        for a in _dynamic_artists(self.ax):
+        for a in _dynamic_artists(ax):
             if a not in self._static: a.remove()
-        try: self.draw_fn(**values, ax=self.ax)
+        try: self.draw_fn(**values, ax=ax)
         except Exception as e:
             self.error.value = f"<pre>{type(e).__name__}: {e}</pre>"
             return
         self.error.value = ''
-        buf = io.BytesIO()
-        # a light PNG compression: the bytes only travel to the browser on this machine
-        self.fig.savefig(buf, format='png', dpi=self.dpi, pil_kwargs={'compress_level': 1})
+        new = [a for a in _dynamic_artists(ax) if a not in self._static] + [ax.title]
+        limits = (ax.get_xlim(), ax.get_ylim())
+        if getattr(self, '_bg_limits', None) != limits:
+            for a in new: a.set_visible(False)
+            canvas.draw()
+            self._bg, self._bg_limits = canvas.copy_from_bbox(self.fig.bbox), limits
+            for a in new: a.set_visible(True)
+        canvas.restore_region(self._bg)
+        for a in new: ax.draw_artist(a)
+        png = _png(canvas)
         self.renders += 1
     self.image.tooltip = self.title
-    self.image.value = buf.getvalue()
+    self.image.value = png
 
 @patch
 def wait(self: LivePlot, timeout=10.):
     "Block until every requested value has been drawn (for tests and benchmarks); False if `timeout` passed first"
     with self._cond: return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout)
 
-# %% ../../nbs/tools/liveplot.ipynb #49cf8bdf
+# %% ../../nbs/tools/liveplot.ipynb #d4ca459e
 def _kernel_attached():
     "Is a Jupyter kernel (hence a frontend that can show widgets) running this code?"
     from IPython import get_ipython
@@ -118,7 +135,7 @@ def _repr_mimebundle_(self: LivePlot, **kwargs):
     data['text/plain'] = f"LivePlot({vals})"
     return data
 
-# %% ../../nbs/tools/liveplot.ipynb #808ff93d
+# %% ../../nbs/tools/liveplot.ipynb #010acb06
 def interact_plot(setup=None, figsize=(5, 3.5), dpi=80, **sliders):
     "Like `@interact`: decorate `draw(**values, ax)` to get a `LivePlot` with a slider for each of `sliders`"
     return lambda draw: LivePlot(draw, setup=setup, figsize=figsize, dpi=dpi, **sliders)

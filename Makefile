@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make lab    set up .venv (once) and open JupyterLab on the lessons
+#   make test   set up .venv (once) and run the whole test suite
+# Re-running is quick: the install runs again only when pyproject.toml changed or .venv is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test setup clean-nbs export
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("dlcourse needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/nbs/01_neural_net_basics.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.
+export: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-test --save
+	$(BIN)/nbdev-clean
+	$(BIN)/dlcourse-clean

@@ -1,0 +1,82 @@
+"Every notebook in nbs/ runs; lesson 1's saved outputs reproduce; its sliders redraw headless."
+import json, subprocess
+import pytest
+from execnb.shell import CaptureShell
+from fastcore.nbio import read_nb, nb2str, dict2nb
+from fastcore.xtras import working_directory
+from nbdev.clean import clean_nb
+from conftest import ROOT, cmd
+
+LESSON1 = ROOT/'nbs/01_neural_net_basics.ipynb'
+
+
+def test_every_notebook_in_nbs_runs():
+    "nbdev's own runner, over nbs/ and nbs/tools/: the lessons and the notebooks the tooling is written in"
+    r = subprocess.run([cmd('nbdev-test'), '--n-workers', '2'], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    assert 'Success' in r.stdout
+
+
+def _texts(nb):
+    "Per code cell, what a learner reads: stream text, plain-text results, error names (images and widgets left out)"
+    res = []
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        outs = []
+        for o in c.get('outputs', []):
+            if o['output_type'] == 'stream': outs.append(''.join(o['text']))
+            elif o['output_type'] == 'error': outs.append(o['ename'])
+            else: outs.append(''.join(o['data'].get('text/plain', '')))
+        res.append((c.id, outs))
+    return res
+
+
+@pytest.fixture(scope='module')
+def lesson1():
+    "Lesson 1 executed afresh, the way its saved outputs were made (execnb, then nbdev's clean)"
+    nb = read_nb(LESSON1)
+    shell = CaptureShell(LESSON1)
+    with working_directory(LESSON1.parent): shell.run_all(nb, exc_stop=True)
+    ran = dict2nb(json.loads(nb2str(nb)))
+    clean_nb(ran)
+    return ran, shell
+
+
+def test_lesson1_saved_outputs_reproduce(lesson1):
+    ran, _ = lesson1
+    saved, fresh = _texts(read_nb(LESSON1)), _texts(ran)
+    assert sum(len(o) for _, o in saved) > 20, "lesson 1 should be saved with its outputs"
+    for (cid, want), (_, got) in zip(saved, fresh):
+        assert got == want, f"cell {cid}: saved {want!r}, ran {got!r}"
+    assert len(saved) == len(fresh)
+
+
+def test_lesson1_interactive_plots_saved_as_images():
+    "Each slider plot is saved with a PNG of its first state, for viewers where widgets do not run"
+    plots = [o for c in read_nb(LESSON1).cells if c.cell_type == 'code' for o in c.outputs
+             if ''.join(o.get('data', {}).get('text/plain', '')).startswith('LivePlot(')]
+    assert len(plots) == 4
+    for o in plots: assert o['data'].get('image/png'), o['data']['text/plain']
+
+
+def test_lesson1_quadratic_sliders_redraw_with_loss(lesson1):
+    _, shell = lesson1
+    plot = shell.user_ns['plot_quad']
+    title, img = plot.title, plot.image.value
+    assert title.startswith('MSE: ')
+    plot.controls['a'].value = 3.0
+    plot.controls['c'].value = 1.0
+    assert plot.wait()
+    assert plot.title.startswith('MSE: ') and plot.title != title
+    assert plot.image.value != img and plot.image.tooltip == plot.title
+    assert float(plot.title.split()[1]) < float(title.split()[1]), "closer to the data: lower loss"
+
+
+def test_lesson1_double_relu_sliders_redraw(lesson1):
+    _, shell = lesson1
+    plot = shell.user_ns['plot_double_relu']
+    img, n = plot.image.value, plot.renders
+    plot.controls['m1'].value = 0.5
+    assert plot.wait()
+    assert plot.image.value != img and plot.renders == n + 1
+    assert len(plot.ax.lines) == 1

@@ -1,0 +1,47 @@
+"lib/ is what nbs/ exports; clean/ is what dlcourse-clean generates; each clean copy is clean."
+import re, shutil, subprocess
+from pathlib import Path
+import pytest
+from fastcore.nbio import read_nb
+from dlcourse.clean import KEEP_MARK, lesson_notebooks, learner_changed
+from conftest import ROOT, cmd
+
+
+def _files(d, pat): return {p.relative_to(d): p.read_bytes() for p in sorted(Path(d).rglob(pat)) if '__pycache__' not in p.parts}
+
+
+def test_lib_in_sync(repo_copy):
+    subprocess.run([cmd('nbdev-export')], cwd=repo_copy, check=True, capture_output=True)
+    assert _files(repo_copy/'lib', '*.py') == _files(ROOT/'lib', '*.py'), "lib/ differs from nbs/: run nbdev-export"
+
+
+def _generated(rel):
+    "The copy in the repository, or its committed version where a learner has run or edited it"
+    if not learner_changed(ROOT/rel): return (ROOT/rel).read_bytes()
+    r = subprocess.run(['git', 'show', f'HEAD:{rel}'], cwd=ROOT, capture_output=True)
+    assert r.returncode == 0, f"{rel} has been run or edited, and there is no committed version to compare with"
+    return r.stdout
+
+
+def test_clean_in_sync(repo_copy):
+    shutil.rmtree(repo_copy/'clean')
+    r = subprocess.run([cmd('dlcourse-clean')], cwd=repo_copy, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    made = _files(repo_copy/'clean', '*.ipynb')
+    assert set(made) == {Path(p.name) for p in lesson_notebooks(ROOT/'nbs')}
+    for rel, data in made.items(): assert data == _generated(f'clean/{rel}'), f"clean/{rel} is stale: run dlcourse-clean"
+
+
+@pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
+def test_clean_copy_is_clean(lesson):
+    src, cl = read_nb(lesson), read_nb(ROOT/'clean'/lesson.name)
+    assert cl.cells[0].id == 'dlcourse-exercise' and 'before you run each cell' in cl.cells[0].source
+    assert set(cl.metadata) == {'kernelspec', 'dlcourse'}
+    for c in cl.cells[1:]:
+        assert not c.metadata
+        if c.cell_type == 'code': assert c.outputs == [] and c.execution_count is None
+        else: assert KEEP_MARK in c.source or all(re.match(r'#{1,6}\s', l) for l in c.source.splitlines()), c.source
+    def code(c): return '\n'.join(l for l in c.source.splitlines() if not re.match(r'\s*#\|', l)).strip('\n')
+    want = [(c.id, code(c)) for c in src.cells if c.cell_type == 'code' and code(c).strip()]
+    got = [(c.id, c.source) for c in cl.cells if c.cell_type == 'code']
+    assert got == want
