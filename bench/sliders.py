@@ -16,7 +16,7 @@ import ipywidgets as widgets
 from dlcourse.liveplot import LivePlot
 from dlcourse.neural_net_basics import plot_function, mk_quad, add_noise, mse
 
-FIGSIZE, DPI, N = (5, 3.5), 80, 30
+FIGSIZE, DPI, N = (5, 3.5), 100, 30
 torch.manual_seed(42)
 x = torch.linspace(-2, 2, steps=20)[:, None]
 y = add_noise(mk_quad(3, 2, 1)(x), 0.15, 1.5)

@@ -68,7 +68,7 @@ def test_lesson1_quadratic_sliders_redraw_with_loss(lesson1):
     plot.controls['c'].value = 1.0
     assert plot.wait()
     assert plot.title.startswith('MSE: ') and plot.title != title
-    assert plot.image.value != img and plot.image.tooltip == plot.title
+    assert plot.image.value != img and plot.caption.value == plot.title
     assert float(plot.title.split()[1]) < float(title.split()[1]), "closer to the data: lower loss"
 
 

@@ -23,7 +23,7 @@ def _dynamic_artists(ax):
 # %% ../../nbs/tools/liveplot.ipynb #9ecbd66a
 class LivePlot(widgets.VBox):
     "Sliders (abbreviated as `@interact` takes them) over a figure that `draw(**values, ax=ax)` updates, newest values only"
-    def __init__(self, draw, setup=None, figsize=(5, 3.5), dpi=80, **sliders):
+    def __init__(self, draw, setup=None, figsize=(5, 3.5), dpi=100, **sliders):
         self.draw_fn, self.dpi = draw, dpi
         self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
@@ -37,15 +37,18 @@ class LivePlot(widgets.VBox):
             if w is None: raise ValueError(f"LivePlot: {name}={abbrev!r} cannot be turned into a slider")
             w.description = name
             self.controls[name] = w
-        self.image = widgets.Image(format='png')
+        self.image = widgets.Image(format='png', layout=widgets.Layout(width=f'{round(figsize[0] * dpi)}px'))  # natural size, not stretched
         self.error = widgets.HTML()
+        # the current title as text, so that a page (and a browser test) can read what the PNG shows
+        self.caption = widgets.Label(layout=widgets.Layout(display='none'))
+        self.caption.add_class('dlcourse-liveplot-title')
         self.renders, self._pending, self._busy = 0, None, False
         self._cond = threading.Condition()
         self._thread = None
+        super().__init__([*self.controls.values(), self.image, self.caption, self.error])
+        self.add_class('dlcourse-liveplot')
         self._render(self.values)
         for w in self.controls.values(): w.observe(self._request, names='value')
-        super().__init__([*self.controls.values(), self.image, self.error])
-        self.add_class('dlcourse-liveplot')
 
     @property
     def values(self):
@@ -111,7 +114,7 @@ def _render(self: LivePlot, values):
         for a in new: ax.draw_artist(a)
         png = _png(canvas)
         self.renders += 1
-    self.image.tooltip = self.title
+    self.caption.value = self.title
     self.image.value = png
 
 @patch
@@ -136,6 +139,6 @@ def _repr_mimebundle_(self: LivePlot, **kwargs):
     return data
 
 # %% ../../nbs/tools/liveplot.ipynb #010acb06
-def interact_plot(setup=None, figsize=(5, 3.5), dpi=80, **sliders):
+def interact_plot(setup=None, figsize=(5, 3.5), dpi=100, **sliders):
     "Like `@interact`: decorate `draw(**values, ax)` to get a `LivePlot` with a slider for each of `sliders`"
     return lambda draw: LivePlot(draw, setup=setup, figsize=figsize, dpi=dpi, **sliders)
