@@ -21,3 +21,56 @@ def repo_copy(tmp_path):
     for f in ('pyproject.toml', 'settings.ini', 'README.md'):
         shutil.copy(ROOT/f, dst/f)
     return dst
+
+
+def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
+    "A small dataset made by the tests: one subfolder per class of noisy images in the class's colour, plus unreadable files named in `broken`"
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    colours = {'red': (200, 40, 40), 'blue': (40, 40, 200), 'green': (40, 200, 40)}
+    for c in classes:
+        (root/c).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            a = np.clip(np.array(colours[c]) + rng.normal(0, 40, (size, size, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(a).save(root/c/f'{c}_{i}.png')
+    for rel in broken: (root/rel).write_bytes(b'this is not an image')
+    return root
+
+
+def write_default_settings(path):
+    "A settings.ini holding the course's default settings (a learner may have edited the repository's)"
+    from dataclasses import asdict
+    from dlcourse.settings import CourseSettings
+    path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
+
+
+def run_notebook(nb_path, cwd, env=None):
+    "Execute the notebook at `nb_path` top to bottom in a fresh in-process shell, in folder `cwd`, with environment overrides `env` ('' removes one)"
+    import os
+    from execnb.shell import CaptureShell
+    from fastcore.nbio import read_nb
+    from fastcore.xtras import working_directory
+    old = {k: os.environ.get(k) for k in (env or {})}
+    for k, v in (env or {}).items():
+        if v: os.environ[k] = v
+        else: os.environ.pop(k, None)
+    try:
+        nb = read_nb(nb_path)
+        shell = CaptureShell(nb_path)
+        with working_directory(cwd): shell.run_all(nb, exc_stop=True)
+        return nb, shell
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
+
+def outputs_text(nb):
+    "All the text a notebook's code cells printed or returned, joined"
+    res = []
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if o['output_type'] == 'stream': res.append(''.join(o['text']))
+            elif 'data' in o: res.append(''.join(o['data'].get('text/plain', '')))
+    return '\n'.join(res)

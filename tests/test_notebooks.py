@@ -12,7 +12,8 @@ LESSON1 = ROOT/'nbs/01_neural_net_basics.ipynb'
 
 def test_every_notebook_in_nbs_runs():
     "nbdev's own runner, over nbs/ and nbs/tools/: the lessons and the notebooks the tooling is written in"
-    r = subprocess.run([cmd('nbdev-test'), '--n-workers', '2'], cwd=ROOT, capture_output=True, text=True)
+    # lesson 2 trains a model: tests/test_lesson2.py runs it (once, with more checks)
+    r = subprocess.run([cmd('nbdev-test'), '--n-workers', '2', '--skip-file-re', '^02_training'], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     assert 'Success' in r.stdout
 

@@ -31,7 +31,7 @@ class CourseSettings:
     "What a learner can change to repeat a lesson: see the comments in `settings.ini`"
     dataset: str = 'digits'
     arch: str = 'convnext_tiny_in22k'
-    img_size: int = 64
+    img_size: int = 32
     epochs: int = 4
     batch_size: int = 64
     seed: int = 42

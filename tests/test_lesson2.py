@@ -1,0 +1,186 @@
+"Lesson 2: the notebook trains, exports and predicts; model.pkl loads in any process; settings change the data; bad data gets its message."
+import json, os, subprocess, sys, time, warnings
+from dataclasses import replace
+from pathlib import Path
+import pytest
+from conftest import ROOT, make_image_folder, run_notebook, outputs_text, write_default_settings
+
+LESSON = 'nbs/02_training.ipynb'
+PREDICT = '''
+import json, sys
+from fastai.vision.all import load_learner
+learn = load_learner(sys.argv[1])
+res = [dict(zip(learn.dls.vocab, map(float, learn.predict(f)[2]))) for f in sys.argv[2:]]
+print(json.dumps(dict(res=res, dlcourse_imported=any(m.startswith('dlcourse') for m in sys.modules))))
+'''
+
+
+def predict_in_fresh_process(model, files):
+    "Load `model` in a new Python that never ran the notebook, and return its probabilities for `files`"
+    r = subprocess.run([sys.executable, '-c', PREDICT, str(model), *map(str, files)], capture_output=True, text=True, cwd='/')
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope='module')
+def default_run(tmp_path_factory):
+    "Lesson 2 run on the default settings, in a copy of the course (so models/ is the copy's)"
+    from conftest import ROOT
+    import shutil
+    repo = tmp_path_factory.mktemp('course')
+    shutil.copytree(ROOT/'nbs', repo/'nbs')
+    write_default_settings(repo/'settings.ini')
+    t = time.perf_counter()
+    nb, shell = run_notebook(repo/LESSON, repo/'nbs', {k: '' for k in os.environ if k.startswith('DLCOURSE_')})
+    return repo, nb, shell, time.perf_counter() - t
+
+
+def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
+    repo, nb, shell, secs = default_run
+    assert shell.exc is None
+    text = outputs_text(nb)
+    assert 'epoch     train_loss  valid_loss  error_rate  time' in text and '█' not in text
+    assert shell.user_ns['err'] <= 0.10, f"error rate {shell.user_ns['err']:.3f}"
+    assert (repo/'models/model.pkl').stat().st_size > 1_000_000
+    print(f"lesson 2 notebook ran in {secs:.0f} s; error rate {shell.user_ns['err']:.3f}")
+
+
+def test_model_pkl_predicts_in_a_fresh_process(default_run):
+    repo, _, shell, _ = default_run
+    files = shell.user_ns['dls'].valid_ds.items[:10]
+    out = predict_in_fresh_process(repo/'models/model.pkl', files)
+    assert not out['dlcourse_imported'], "model.pkl should need only fastai (its label function is fastai's parent_label)"
+    right = 0
+    for f, probs in zip(files, out['res']):
+        assert list(probs) == [str(i) for i in range(10)]
+        assert abs(sum(probs.values()) - 1) < 1e-4
+        right += max(probs, key=probs.get) == Path(f).parent.name
+    assert right >= 8, f"only {right} of 10 validation digits right"
+
+
+def test_classify_and_lean_path_match_predict(default_run):
+    _, _, shell, _ = default_run
+    from dlcourse.training import classify, LeanPredictor
+    learn, files = shell.user_ns['learn'], shell.user_ns['dls'].valid_ds.items[:20]
+    lean = LeanPredictor(learn)
+    for f in files:
+        probs = classify(learn, f)
+        assert list(probs) == list(learn.dls.vocab) and all(p >= 0 for p in probs.values())
+        assert abs(sum(probs.values()) - 1) < 1e-5
+        assert max(abs(probs[k] - v) for k, v in lean.classify(f).items()) < 1e-4
+
+
+def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
+    "Only settings change: a folder of two generated classes (with one unreadable file), one epoch"
+    import shutil
+    data = make_image_folder(tmp_path/'colours', broken=['red/broken.png'])
+    repo = tmp_path/'course'
+    shutil.copytree(ROOT/'nbs', repo/'nbs'); write_default_settings(repo/'settings.ini')
+    env = dict(DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_BATCH_SIZE='8', DLCOURSE_IMG_SIZE='32')
+    nb, shell = run_notebook(repo/LESSON, repo/'nbs', env)
+    assert shell.exc is None
+    assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(nb)
+    assert list(shell.user_ns['dls'].vocab) == ['blue', 'red']
+    out = predict_in_fresh_process(repo/'models/model.pkl', [data/'red/red_0.png', data/'blue/blue_0.png'])
+    assert [list(p) for p in out['res']] == [['blue', 'red']] * 2
+
+
+@pytest.mark.parametrize('spec,message', [
+    (None, 'no such folder'),
+    ({}, 'no images found'),
+    ({'top.png': 1}, 'has 1 images but no class subfolders'),
+    ({'cat/a.png': 1, 'cat/b.png': 1}, "only one class ('cat')"),
+    ({'cat/a.png': 1, 'cat/b.png': 1, 'dog/a.png': 1}, "class 'dog' has only 1 image"),
+])
+def test_bad_data_gets_a_clear_message(tmp_path, spec, message):
+    from PIL import Image
+    from dlcourse.training import course_dls
+    from dlcourse.settings import CourseSettings
+    from dlcourse.data import DatasetError
+    root = tmp_path/'data'
+    if spec is not None:
+        root.mkdir()
+        for rel in spec:
+            (root/rel).parent.mkdir(parents=True, exist_ok=True)
+            Image.new('RGB', (8, 8)).save(root/rel)
+    with pytest.raises(DatasetError) as e: course_dls(CourseSettings(dataset=str(root)))
+    assert message in str(e.value) and str(root) in str(e.value) and '\n' not in str(e.value)
+
+
+def test_pets_offline_says_why_without_waiting(tmp_path):
+    env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, '-c', 'from dlcourse.data import dataset_files; dataset_files("pets")'], env=env, capture_output=True, text=True)
+    assert r.returncode != 0 and time.perf_counter() - t < 60
+    assert 'DatasetError: pets: not downloaded yet and' in r.stderr and 'cannot be reached' in r.stderr
+
+
+PRETRAINED = '''
+import sys, time
+from dataclasses import replace
+from dlcourse.settings import course_settings
+from dlcourse.training import model_kwargs
+s = replace(course_settings(), pretrained=sys.argv[2])
+t = time.perf_counter()
+try: print(repr(model_kwargs(sys.argv[1], s)))
+except RuntimeError as e: print('RuntimeError:', e)
+print(f"seconds={time.perf_counter() - t:.1f}")
+'''
+
+
+def test_pretrained_auto_offline_trains_from_scratch_quickly(tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path/'hub'))
+    r = subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', 'auto'], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == 'pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training from scratch'
+    assert lines[1] == "{'pretrained': False}"
+    assert float(lines[2].split('=')[1]) < 10
+    r = subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', 'yes'], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert 'RuntimeError: pretrained = yes: no weights for convnext_tiny_in22k in the cache' in r.stdout
+
+
+CACHED = '''
+import sys, torch
+from dataclasses import replace
+from safetensors.torch import load_file
+from dlcourse.settings import course_settings
+from dlcourse.training import model_kwargs, course_dls
+from fastai.vision.all import vision_learner, error_rate
+s = replace(course_settings(), pretrained='auto', arch='resnet18')
+kw = model_kwargs('resnet18', s)
+assert kw['pretrained'] and kw['pretrained_cfg_overlay']['file'].endswith('model.safetensors'), kw
+learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **kw)
+want = load_file(kw['pretrained_cfg_overlay']['file'])['conv1.weight']
+print(torch.equal(learn.model[0].model.conv1.weight.detach(), want))
+'''
+
+
+def test_cached_pretrained_weights_load_offline(tmp_path):
+    "Weights in the Hugging Face cache are used with no network: a fake cache entry made by the test"
+    import timm
+    from safetensors.torch import save_file
+    snap = tmp_path/'hub/models--timm--resnet18.a1_in1k/snapshots/0123456789abcdef'
+    snap.mkdir(parents=True)
+    (tmp_path/'hub/models--timm--resnet18.a1_in1k/refs').mkdir()
+    (tmp_path/'hub/models--timm--resnet18.a1_in1k/refs/main').write_text('0123456789abcdef')
+    save_file(timm.create_model('resnet18', pretrained=False).state_dict(), snap/'model.safetensors')
+    env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path/'hub'))
+    r = subprocess.run([sys.executable, '-c', CACHED], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip().splitlines()[-1] == 'True'
+
+
+def test_to_fp16_on_cpu_is_quiet(tmp_path):
+    import torch
+    from dlcourse.training import course_dls, model_kwargs
+    from dlcourse.settings import CourseSettings
+    from fastai.vision.all import vision_learner, error_rate
+    assert not torch.cuda.is_available()
+    s = CourseSettings(dataset=str(make_image_folder(tmp_path/'d', n=6)), arch='resnet18', batch_size=4, pretrained='no')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **model_kwargs('resnet18', s)).to_fp16()
+        with learn.no_bar(), learn.no_logging(): learn.fit(1)
+    noisy = [str(w.message) for w in caught if any(k in str(w.message) for k in ('CUDA', 'autocast', 'GradScaler', 'fp16'))]
+    assert noisy == []
