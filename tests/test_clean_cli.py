@@ -37,7 +37,8 @@ def test_teacher_folder_with_dest(course, tmp_path):
     r = clean(course, '--dest', tmp_path/'out', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     a = read_nb(tmp_path/'out/a.ipynb')
-    assert [c.source for c in a.cells[1:]] == ['# Lesson A\n## Part one', 'x = 1', f'{dc.KEEP_MARK}\n**Exercise:** change x.', 'assert x == 1']
+    assert [c.source for c in a.cells[1:-1]] == ['# Lesson A\n## Part one', 'x = 1', f'{dc.KEEP_MARK}\n**Exercise:** change x.', 'assert x == 1']
+    assert a.cells[-1].source == dc.CHECK_CELL
     assert 'Test yourself: Lesson A' in a.cells[0].source
     assert a.metadata.dlcourse.source == '../mine/a.ipynb'
     assert (tmp_path/'out/sub/b.ipynb').exists()
@@ -102,7 +103,7 @@ def test_learner_work_backed_up_with_force(course, tmp_path):
     assert r.returncode == 0, r.stderr
     backups = list(out.glob('a.learner-*.ipynb'))
     assert len(backups) == 1 and backups[0].read_bytes() == mine
-    assert [c.source for c in read_nb(out/'a.ipynb').cells if c.cell_type == 'code'] == ['x = 2']
+    assert [c.source for c in read_nb(out/'a.ipynb').cells if c.cell_type == 'code'][:-1] == ['x = 2']
 
 
 def test_untouched_copy_is_regenerated(course, tmp_path):

@@ -11,18 +11,20 @@ from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 
 # %% auto #0
-__all__ = ['KEEP_MARK', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'load_nb', 'write_atomic', 'learner_changed',
-           'backup_path', 'clean_one', 'lesson_notebooks', 'dlcourse_clean']
+__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'load_nb', 'write_atomic',
+           'learner_changed', 'backup_path', 'clean_one', 'lesson_notebooks', 'dlcourse_clean']
 
 # %% ../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
+CHECK_CELL = "from dlcourse.check import check\ncheck()"
+
 EXERCISE = """# Test yourself: {title}
 
 This is the clean copy of `{src}`: its headings and code, without the prose or the outputs.
 
 **The exercise:** before you run each cell, say (or write down) what it is for and what it will output. Then run it and compare. Where you were wrong, go back to the full lesson.
 
-When you are done, compare your run with the lesson's: `dlcourse-check {name}` from a terminal."""
+When you are done, save the notebook and run the last cell, `check()`: it compares your outputs with the lesson's, cell by cell (from a terminal: `dlcourse-check {name}`)."""
 
 class CleanError(Exception):
     "A notebook that `dlcourse-clean` cannot read or write; the message names the file"
@@ -61,6 +63,7 @@ def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
         elif c.cell_type == 'markdown':
             src = c.source if KEEP_MARK in c.source else _headings(c.source)
             if src.strip(): cells.append(mk_cell(src, 'markdown', id=c.id))
+    cells.append(mk_cell(CHECK_CELL, 'code', id='dlcourse-check'))
     res = new_nb(cells, meta={k: v for k, v in nb.metadata.items() if k == 'kernelspec'})
     clean_nb(res, clear_all=True)
     res.metadata['dlcourse'] = {'source': src_ref, 'fingerprint': fingerprint(res)}

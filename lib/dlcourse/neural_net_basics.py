@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from .liveplot import interact_plot
 from .settings import course_settings
 
-# %% ../../nbs/01_neural_net_basics.ipynb #aa776113
+# %% ../../nbs/01_neural_net_basics.ipynb #6193b5c2
 def plot_function(f, title=None, min=-2.1, max=2.1, color='r', ylim=None, ax=None):
     "Plot `f` between `min` and `max` on `ax` (default: the current axes); return the line drawn"
     ax = ax or plt.gca()
@@ -25,17 +25,17 @@ def plot_function(f, title=None, min=-2.1, max=2.1, color='r', ylim=None, ax=Non
     if title is not None: ax.set_title(title)
     return line
 
-# %% ../../nbs/01_neural_net_basics.ipynb #2ae0ced9
+# %% ../../nbs/01_neural_net_basics.ipynb #ba2e0459
 def quad(a, b, c, x):
     "The quadratic $ax^2 + bx + c$ at `x`"
     return a*x**2 + b*x + c
 
-# %% ../../nbs/01_neural_net_basics.ipynb #7bd617e9
+# %% ../../nbs/01_neural_net_basics.ipynb #0f1b7e70
 def mk_quad(a, b, c):
     "The quadratic with coefficients `a`, `b`, `c`, as a function of `x` alone"
     return partial(quad, a, b, c)
 
-# %% ../../nbs/01_neural_net_basics.ipynb #21556df0
+# %% ../../nbs/01_neural_net_basics.ipynb #a1f300e6
 def noise(x, scale):
     "Normally distributed random numbers with standard deviation `scale`, shaped like `x`"
     return torch.randn(x.shape) * scale
@@ -44,7 +44,7 @@ def add_noise(x, mult, add):
     "`x`, each value off by a random proportion (`mult`) and a random amount (`add`)"
     return x * (1 + noise(x, mult)) + noise(x, add)
 
-# %% ../../nbs/01_neural_net_basics.ipynb #e6e34593
+# %% ../../nbs/01_neural_net_basics.ipynb #f20d60f7
 def mse(preds, acts):
     "Mean squared error between predictions and actual values"
     return ((preds - acts)**2).mean()
@@ -53,13 +53,13 @@ def mae(preds, acts):
     "Mean absolute error between predictions and actual values"
     return (preds - acts).abs().mean()
 
-# %% ../../nbs/01_neural_net_basics.ipynb #52b4193c
+# %% ../../nbs/01_neural_net_basics.ipynb #c2955013
 def quad_mse(params, x, y):
     "Mean squared error of the quadratic with coefficients `params` (a, b, c) against the measurements `y` at `x`"
     f = mk_quad(*params)
     return mse(f(x), y)
 
-# %% ../../nbs/01_neural_net_basics.ipynb #44d2f224
+# %% ../../nbs/01_neural_net_basics.ipynb #c2ca0417
 def gradient_descent(loss_fn, params, lr=0.01, steps=10, print_every=1):
     "Change `params` in place by `steps` steps of gradient descent on `loss_fn(params)`; return the loss before each step"
     ps = [params] if isinstance(params, torch.Tensor) else list(params)
@@ -76,18 +76,18 @@ def gradient_descent(loss_fn, params, lr=0.01, steps=10, print_every=1):
         if print_every and (i % print_every == 0 or i == steps - 1): print(f'step={i}; loss={loss:.4g}')
     return losses
 
-# %% ../../nbs/01_neural_net_basics.ipynb #e53aea38
+# %% ../../nbs/01_neural_net_basics.ipynb #58f4c3e1
 def rectified_linear(m, b, x):
     "The line `m*x + b`, with every negative value replaced by zero"
     y = m*x + b
     return torch.clip(y, 0.)
 
-# %% ../../nbs/01_neural_net_basics.ipynb #32a567b8
+# %% ../../nbs/01_neural_net_basics.ipynb #0939105a
 def double_relu(m1, b1, m2, b2, x):
     "The sum of two rectified lines"
     return rectified_linear(m1, b1, x) + rectified_linear(m2, b2, x)
 
-# %% ../../nbs/01_neural_net_basics.ipynb #c1f719ff
+# %% ../../nbs/01_neural_net_basics.ipynb #60cd1c29
 def relu_sum(params, x):
     "The sum of `w * rectified_linear(m, b, x)` over the rows (m, b, w) of `params`"
     m, b, w = params.T

@@ -21,7 +21,7 @@ from .data import dataset_files, reachable
 __all__ = ['TableOnlyBar', 'TableOnlyMasterBar', 'table_only_progress', 'course_dls', 'timm_name', 'model_kwargs', 'models_dir',
            'classify', 'LeanPredictor', 'param_counts', 'try_archs']
 
-# %% ../../nbs/02_training.ipynb #19f63b34
+# %% ../../nbs/02_training.ipynb #135de328
 class TableOnlyBar(ProgressBar):
     "A progress bar that draws nothing"
 
@@ -47,7 +47,7 @@ def to_fp16(self: Learner, **kwargs):
     "fastai's mixed precision on a GPU; on a CPU, where it cannot help, full precision and no warnings"
     return self._fastai_to_fp16(**kwargs) if torch.cuda.is_available() else self
 
-# %% ../../nbs/02_training.ipynb #b4d0dc80
+# %% ../../nbs/02_training.ipynb #11fe853e
 def course_dls(s=None):
     "DataLoaders for the dataset in settings `s`: its checked images resized to `img_size`, 20% held out for validation"
     s = s or course_settings()
@@ -61,12 +61,12 @@ def course_dls(s=None):
     # tiny PNGs decode faster in this process than through worker processes
     return dblock.dataloaders(path, bs=s.batch_size, num_workers=0 if s.dataset == 'digits' else None)
 
-# %% ../../nbs/02_training.ipynb #d578db41
+# %% ../../nbs/02_training.ipynb #18e47946
 def timm_name(arch) -> str:
     "timm's current name for `arch` (timm still accepts the older names the lessons use)"
     return timm.models.get_deprecated_models().get(arch, arch)
 
-# %% ../../nbs/02_training.ipynb #b8098310
+# %% ../../nbs/02_training.ipynb #8803ded5
 def model_kwargs(arch, s=None) -> dict:
     "What `vision_learner` needs for `arch` under settings `s`: `pretrained` (with the cached file, if any) and, for models of fixed input size, `img_size`"
     s = s or course_settings()
@@ -83,20 +83,20 @@ def model_kwargs(arch, s=None) -> dict:
     print(f"pretrained = auto: no weights for {arch} in the cache and no network, so training from scratch")
     return dict(kw, pretrained=False)
 
-# %% ../../nbs/02_training.ipynb #41eb96d0
+# %% ../../nbs/02_training.ipynb #a98f5b02
 def models_dir() -> Path:
     "The course's folder for trained models, `models/` at its top level"
     p = project_root()/'models'
     p.mkdir(exist_ok=True)
     return p
 
-# %% ../../nbs/02_training.ipynb #d454a209
+# %% ../../nbs/02_training.ipynb #8b3a258d
 def classify(learn, img) -> dict:
     "The probability of each category for image `img`, by `learn.predict`"
     _, _, probs = learn.predict(img)
     return dict(zip(learn.dls.vocab, map(float, probs)))
 
-# %% ../../nbs/02_training.ipynb #d6231e90
+# %% ../../nbs/02_training.ipynb #cd3cb863
 class LeanPredictor:
     "`learn.predict`'s preprocessing and model, without a DataLoader, callbacks or decoding"
     def __init__(self, learn):
@@ -118,7 +118,7 @@ class LeanPredictor:
         "Like `classify(learn, img)`"
         return dict(zip(self.vocab, map(float, self.probs(img))))
 
-# %% ../../nbs/02_training.ipynb #c1433953
+# %% ../../nbs/02_training.ipynb #dd15a382
 def param_counts(model) -> pd.DataFrame:
     "Parameters in each block of a fastai vision model: the timm body's top-level blocks (a big stack split into its stages), then fastai's head"
     body = getattr(model[0], 'model', model[0])
@@ -131,7 +131,7 @@ def param_counts(model) -> pd.DataFrame:
     rows = [(n, c) for n, c in rows if c] + [('head (added by fastai)', count(model[1])), ('total', total)]
     return pd.DataFrame(rows, columns=['block', 'parameters']).set_index('block')
 
-# %% ../../nbs/02_training.ipynb #df6346c5
+# %% ../../nbs/02_training.ipynb #11df67bf
 def try_archs(dls, archs, epochs=1, s=None) -> pd.DataFrame:
     "Train each of `archs` on `dls` for `epochs` (same data, same seed) and tabulate its error rate, seconds and size"
     s = s or course_settings()
