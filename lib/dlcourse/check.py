@@ -265,6 +265,7 @@ def check(notebook=None, run=False):
     if os.environ.get('DLCOURSE_CHECKING'): return print("(check() skipped: this notebook is being checked)")
     notebook = notebook or os.environ.get('JPY_SESSION_NAME')
     if not notebook: return print("check(): cannot tell which notebook this is; pass its path, for example check('01_neural_net_basics.ipynb')")
+    if not Path(notebook).exists() and (Path.cwd()/Path(notebook).name).exists(): notebook = Path.cwd()/Path(notebook).name  # a path from Jupyter's root
     try: ok = report(notebook, run=run)
     except CheckError as e: return print(f"check(): {e}")
     return None

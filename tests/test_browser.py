@@ -1,0 +1,88 @@
+"""JupyterLab in a real browser (headless system Chromium, driven by Playwright): lesson 1 runs and its sliders move
+the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
+import os, re, shutil
+import pytest
+from dlcourse.browser import find_chromium, chromium, jupyterlab, open_notebook, run_all, command, wait_idle
+from conftest import ROOT, write_default_settings
+
+ART = ROOT/'artifacts'/'e2e'
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if not find_chromium():
+        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
+        pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
+    with chromium() as ctx: yield ctx
+
+
+@pytest.fixture(scope='module')
+def lab(tmp_path_factory, browser):
+    "JupyterLab serving a temporary copy of the course (lessons, clean copies, default settings)"
+    repo = tmp_path_factory.mktemp('course')
+    shutil.copytree(ROOT/'nbs', repo/'nbs'); shutil.copytree(ROOT/'clean', repo/'clean', ignore=shutil.ignore_patterns('*.learner-*'))
+    write_default_settings(repo/'settings.ini')
+    ART.mkdir(parents=True, exist_ok=True)
+    with jupyterlab(repo, log=ART/'jupyterlab.log') as lab: yield lab
+
+
+def caption(plot): return plot.locator('.dlcourse-liveplot-title').text_content()
+
+
+def move_slider(page, plot, index, presses=5):
+    "Focus slider number `index` of `plot` and press the right arrow key `presses` times; return the image src before"
+    img = plot.locator('img.widget-image')
+    src = img.get_attribute('src')
+    handle = plot.locator('.noUi-handle').nth(index)
+    handle.scroll_into_view_if_needed()
+    before = handle.get_attribute('aria-valuenow')
+    handle.focus()
+    for _ in range(presses): page.keyboard.press('ArrowRight')
+    assert handle.get_attribute('aria-valuenow') != before
+    page.wait_for_function("([el, src]) => el.getAttribute('src') !== src", arg=[img.element_handle(), src], timeout=20_000)
+    return src
+
+
+def test_lesson1_sliders_move_the_plots(lab, browser):
+    page = browser.new_page()
+    open_notebook(page, lab, 'nbs/01_neural_net_basics.ipynb')
+    page.screenshot(path=ART/'01-opened.png')
+    run_all(page)
+    plots = page.locator('.dlcourse-liveplot')
+    assert plots.count() == 4
+    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    quad = plots.nth(1)                      # the quadratic with its loss in the title
+    quad.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'01-ran.png')
+    title = caption(quad)
+    assert re.fullmatch(r'MSE: \d+\.\d\d', title)
+    move_slider(page, quad, 0)               # a
+    page.wait_for_function("([el, t]) => el.textContent !== t", arg=[quad.locator('.dlcourse-liveplot-title').element_handle(), title])
+    assert re.fullmatch(r'MSE: \d+\.\d\d', caption(quad)) and caption(quad) != title
+    quad.screenshot(path=ART/'01-quadratic-moved.png')
+    double = plots.nth(3)                    # double_relu: m1, b1, m2, b2
+    move_slider(page, double, 0)
+    double.screenshot(path=ART/'01-double-relu-moved.png')
+
+
+def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser):
+    page = browser.new_page()
+    open_notebook(page, lab, 'clean/01_neural_net_basics.ipynb')
+    page.screenshot(path=ART/'clean-01-opened.png')
+    assert page.locator('.jp-CodeCell').count() > 40
+    assert page.locator('.jp-OutputArea-output').count() == 0
+    tags = page.evaluate("""Array.from(document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'))
+                             .map(e => Array.from(e.children).map(c => c.tagName))""")
+    assert 'P' in tags[0], "the first cell states the exercise"
+    assert all(t and all(re.fullmatch('H[1-6]', x) for x in t) for t in tags[1:]), tags
+    run_all(page)
+    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    assert page.locator('.dlcourse-liveplot').count() == 4
+    command(page, 'docmanager:save')
+    page.wait_for_timeout(1500)
+    run_all(page)                            # the last cell, check(), now reads the saved outputs
+    report = page.locator('.jp-CodeCell').last.locator('.jp-OutputArea-output').text_content()
+    page.locator('.jp-CodeCell').last.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'clean-01-checked.png')
+    assert 'everything you ran matches the lesson' in report, report[-1500:]
+    assert '4 not comparable' in report
