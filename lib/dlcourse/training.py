@@ -4,7 +4,7 @@
 
 # %% ../../nbs/02_training.ipynb #5f6e7a2d
 from __future__ import annotations
-import sys, time, warnings
+import random, sys, time, warnings
 from pathlib import Path
 import torch, timm
 import pandas as pd
@@ -138,6 +138,7 @@ def try_archs(dls, archs, epochs=1, s=None) -> pd.DataFrame:
     rows = []
     for arch in archs:
         set_seed(s.seed, reproducible=True)
+        for dl in dls.loaders: dl.rng = random.Random(s.seed)   # the same batches, in the same order, for every arch
         learn = vision_learner(dls, arch, metrics=error_rate, **model_kwargs(arch, s)).to_fp16()
         start = time.perf_counter()
         with learn.no_bar(), learn.no_logging():
