@@ -18,8 +18,8 @@ from .settings import course_settings, project_root
 from .data import dataset_files, reachable
 
 # %% auto #0
-__all__ = ['TableOnlyBar', 'TableOnlyMasterBar', 'table_only_progress', 'course_dls', 'timm_name', 'model_kwargs', 'models_dir',
-           'classify', 'LeanPredictor', 'param_counts', 'try_archs']
+__all__ = ['TableOnlyBar', 'TableOnlyMasterBar', 'table_only_progress', 'course_dls', 'timm_name', 'size_kwargs', 'model_kwargs',
+           'models_dir', 'classify', 'LeanPredictor', 'param_counts', 'try_archs']
 
 # %% ../../nbs/02_training.ipynb #135de328
 class TableOnlyBar(ProgressBar):
@@ -66,12 +66,17 @@ def timm_name(arch) -> str:
     "timm's current name for `arch` (timm still accepts the older names the lessons use)"
     return timm.models.get_deprecated_models().get(arch, arch)
 
-# %% ../../nbs/02_training.ipynb #8803ded5
+# %% ../../nbs/02_training.ipynb #303d25fe
+def size_kwargs(arch, img_size) -> dict:
+    "`img_size` for the models that are built for one input size (LeViT, ViT...), nothing for the others"
+    cfg = timm.models.get_pretrained_cfg(timm_name(arch))
+    return dict(img_size=img_size) if cfg is not None and cfg.fixed_input_size else {}
+
 def model_kwargs(arch, s=None) -> dict:
     "What `vision_learner` needs for `arch` under settings `s`: `pretrained` (with the cached file, if any) and, for models of fixed input size, `img_size`"
     s = s or course_settings()
     cfg = timm.models.get_pretrained_cfg(timm_name(arch))
-    kw = dict(img_size=s.img_size) if cfg is not None and cfg.fixed_input_size else {}
+    kw = size_kwargs(arch, s.img_size)
     if s.pretrained == 'no': return dict(kw, pretrained=False)
     if cfg is not None and cfg.hf_hub_id:
         from huggingface_hub import try_to_load_from_cache

@@ -1,0 +1,142 @@
+"""Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real browser."""
+import concurrent.futures as cf, os, pickle, subprocess, sys, time, urllib.request
+from pathlib import Path
+import numpy as np
+import pytest
+from PIL import Image
+from conftest import ROOT, cmd, make_image_folder
+
+os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    "A small model trained on generated images (two classes), exported as model.pkl and in the safe form"
+    from dlcourse.settings import CourseSettings
+    from dlcourse.training import course_dls, model_kwargs
+    from dlcourse.deploy import export_safe
+    from fastai.vision.all import vision_learner, error_rate, set_seed
+    d = tmp_path_factory.mktemp('app')
+    data = make_image_folder(d/'data', n=16)
+    s = CourseSettings(dataset=str(data), arch='resnet18', img_size=32, batch_size=8, pretrained='no')
+    set_seed(0)
+    learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **model_kwargs('resnet18', s))
+    with learn.no_bar(), learn.no_logging(): learn.fit(1)
+    learn.export(d/'model.pkl')
+    export_safe(learn, d)
+    return d, data
+
+
+def test_safe_form_predicts_like_the_pickle(trained):
+    from dlcourse.deploy import SafePredictor
+    from fastai.vision.all import load_learner
+    d, data = trained
+    learn, safe = load_learner(d/'model.pkl'), SafePredictor(d)
+    assert safe.vocab == list(learn.dls.vocab) == ['blue', 'red']
+    for f in sorted(data.rglob('*.png'))[::4]:
+        assert float((safe.probs(f) - learn.predict(f)[2]).abs().max()) < 1e-4
+    assert not list(d.glob('*.tmp'))
+
+
+class Evil:
+    "Unpickling this creates a file: what a malicious model.pkl could do"
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (open, (self.path, 'w'))
+
+
+def test_refuses_a_pickle_that_would_run_code(tmp_path):
+    marker = tmp_path/'pwned'
+    (tmp_path/'model.pkl').write_bytes(pickle.dumps(Evil(str(marker))))
+    r = subprocess.run([cmd('dlcourse-app'), str(tmp_path/'model.pkl'), '--port', '0'], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert 'refusing to load' in r.stderr and 'unpickling runs any code' in r.stderr and '--trust-pickle' in r.stderr
+    assert not marker.exists()
+
+
+def test_no_model_says_how_to_make_one(tmp_path):
+    r = subprocess.run([cmd('dlcourse-app'), str(tmp_path), '--port', '0'], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and 'no model at' in r.stderr and '--train' in r.stderr
+
+
+@pytest.fixture(scope='module')
+def app(trained):
+    "dlcourse-app serving the safe model on a free port; stopped at the end"
+    from dlcourse.browser import free_port
+    d, _ = trained
+    port = free_port()
+    proc = subprocess.Popen([cmd('dlcourse-app'), str(d), '--port', str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED='False'), cwd=ROOT)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=1); break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try: proc.wait(15)
+        except subprocess.TimeoutExpired: proc.kill()
+
+
+def bad_inputs(d):
+    "Uploads an app meets: (file name, expected message or None when it should be converted and classified)"
+    src = Image.fromarray(np.full((32, 32, 3), (200, 40, 40), np.uint8))
+    src.convert('L').save(d/'grey.png'); src.convert('RGBA').save(d/'rgba.png'); src.convert('CMYK').save(d/'cmyk.jpg')
+    Image.fromarray(np.asarray(src.convert('L')).astype(np.uint16) * 257).save(d/'16bit.png')
+    (d/'note.png').write_text('this is not an image'); (d/'notes.txt').write_text('still not an image')
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(d/'full.jpg')
+    (d/'cut.jpg').write_bytes((d/'full.jpg').read_bytes()[:5000])
+    Image.new('RGB', (10000, 10000), 'white').save(d/'huge.png')
+    return [('grey.png', None), ('rgba.png', None), ('cmyk.jpg', None), ('16bit.png', None),
+            ('note.png', 'not an image that can be read'), ('notes.txt', 'not an image that can be read'),
+            ('cut.jpg', 'damaged or incomplete'), ('huge.png', 'Image too large: 10000x10000 pixels'), (None, 'No image: upload one first')]
+
+
+def test_http_api_bad_input_gets_a_message_and_the_server_keeps_serving(app, trained, tmp_path):
+    from gradio_client import Client, handle_file
+    url, proc = app
+    c = Client(url, verbose=False)
+    for name, msg in bad_inputs(tmp_path):
+        arg = handle_file(str(tmp_path/name)) if name else None
+        if msg is None:
+            assert c.predict(arg, api_name='/predict')['label'] in ('blue', 'red'), name
+        else:
+            with pytest.raises(Exception) as e: c.predict(arg, api_name='/predict')
+            assert msg in str(e.value), (name, str(e.value))
+    res = c.predict(handle_file(str(trained[1]/'red/red_0.png')), api_name='/predict')
+    assert res['label'] in ('blue', 'red') and abs(sum(x['confidence'] for x in res['confidences']) - 1) < 1e-4
+    assert proc.poll() is None
+
+
+def test_concurrent_requests_without_errors(app, trained):
+    from gradio_client import Client, handle_file
+    url, _ = app
+    files = sorted(trained[1].rglob('*.png'))
+    clients = [Client(url, verbose=False) for _ in range(8)]
+    def one(i): return clients[i % 8].predict(handle_file(str(files[i % len(files)])), api_name='/predict')['label']
+    with cf.ThreadPoolExecutor(8) as ex: labels = list(ex.map(one, range(40)))
+    assert len(labels) == 40 and set(labels) <= {'blue', 'red'}
+
+
+def test_app_in_a_real_browser(app, trained):
+    from dlcourse.browser import find_chromium, chromium
+    if not find_chromium():
+        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
+        pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
+    art = ROOT/'artifacts'/'e2e'; art.mkdir(parents=True, exist_ok=True)
+    url, _ = app
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector('input[type=file]', state='attached', timeout=60_000)
+        page.screenshot(path=art/'app-opened.png')
+        page.locator('input[type=file]').first.set_input_files(str(trained[1]/'red/red_0.png'))
+        page.get_by_role('button', name='Submit').click()
+        label = page.get_by_test_id('label-output-value')
+        label.wait_for(timeout=60_000)
+        page.wait_for_function("el => el.textContent.trim().length > 0", arg=label.element_handle(), timeout=60_000)
+        page.screenshot(path=art/'app-predicted.png')
+        assert label.text_content().strip().split()[0] in ('blue', 'red')
