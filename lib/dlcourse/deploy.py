@@ -158,7 +158,7 @@ def example_images(n=6, s=None):
         if len(res) == n: break
     return res
 
-# %% ../../nbs/04_deploy.ipynb #387b37c4
+# %% ../../nbs/04_deploy.ipynb #af9c2aea
 def load_predictor(model=None, trust_pickle=False):
     "The predictor for `model`: a safe model (its folder or `model.json`), or a `.pkl` only when `trust_pickle`"
     model = Path(model) if model else models_dir()
