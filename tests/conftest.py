@@ -23,6 +23,15 @@ def repo_copy(tmp_path):
     return dst
 
 
+def need_chromium():
+    "Skip (with a one-line reason) where there is no Chromium; fail instead under .ci/run, which requires the browser tests"
+    import os
+    from dlcourse.browser import find_chromium
+    if find_chromium(): return
+    if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
+    pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
+
+
 def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
     "A small dataset made by the tests: one subfolder per class of noisy images in the class's colour, plus unreadable files named in `broken`"
     import numpy as np

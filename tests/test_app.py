@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import ROOT, cmd, make_image_folder
+from conftest import ROOT, cmd, make_image_folder, need_chromium
 
 os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 
@@ -122,10 +122,8 @@ def test_concurrent_requests_without_errors(app, trained):
 
 
 def test_app_in_a_real_browser(app, trained):
-    from dlcourse.browser import find_chromium, chromium
-    if not find_chromium():
-        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
-        pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
+    from dlcourse.browser import chromium
+    need_chromium()
     art = ROOT/'artifacts'/'e2e'; art.mkdir(parents=True, exist_ok=True)
     url, _ = app
     with chromium() as browser:

@@ -2,17 +2,15 @@
 the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
 import os, re, shutil
 import pytest
-from dlcourse.browser import find_chromium, chromium, jupyterlab, open_notebook, run_all, command, wait_idle
-from conftest import ROOT, write_default_settings
+from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all, command
+from conftest import ROOT, write_default_settings, need_chromium
 
 ART = ROOT/'artifacts'/'e2e'
 
 
 @pytest.fixture(scope='module')
 def browser():
-    if not find_chromium():
-        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
-        pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
+    need_chromium()
     with chromium() as ctx: yield ctx
 
 
