@@ -11,7 +11,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup clean-nbs export
+.PHONY: lab test setup export
 
 setup: $(STAMP)
 
@@ -33,4 +33,4 @@ export: $(STAMP)
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-test --save
 	$(BIN)/nbdev-clean
-	$(BIN)/dlcourse-clean
+	$(BIN)/dlcourse-clean --record-settings

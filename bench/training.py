@@ -9,7 +9,7 @@ Run: .venv/bin/python bench/training.py [--img-size 32] [--arch convnext_tiny_in
 import argparse, copy, time
 import torch, torch.nn.functional as F
 from dataclasses import replace
-from dlcourse.training import course_dls, model_kwargs
+from dlcourse.models import course_dls, model_kwargs
 from dlcourse.settings import course_settings
 from fastai.vision.all import vision_learner, error_rate, set_seed
 

@@ -5,6 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+LESSON1 = ROOT/'nbs/01_neural_net_basics.ipynb'
 
 
 def cmd(name):
@@ -83,3 +84,27 @@ def outputs_text(nb):
             if o['output_type'] == 'stream': res.append(''.join(o['text']))
             elif 'data' in o: res.append(''.join(o['data'].get('text/plain', '')))
     return '\n'.join(res)
+
+
+@pytest.fixture(scope='session')
+def lesson1():
+    "Lesson 1 executed afresh, the way its saved outputs were made (execnb, then nbdev's clean)"
+    import json
+    from execnb.shell import CaptureShell
+    from fastcore.nbio import read_nb, nb2str, dict2nb
+    from fastcore.xtras import working_directory
+    from nbdev.clean import clean_nb
+    nb = read_nb(LESSON1)
+    shell = CaptureShell(LESSON1)
+    with working_directory(LESSON1.parent): shell.run_all(nb, exc_stop=True)
+    ran = dict2nb(json.loads(nb2str(nb)))
+    clean_nb(ran)
+    return ran, shell
+
+
+def title_band(png):
+    "The band of a slider plot's picture (PNG bytes) above its axes, where the title is drawn, as greyscale pixels"
+    import io
+    import numpy as np
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(png)).convert('L'))[:32]

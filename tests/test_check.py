@@ -97,7 +97,7 @@ def test_saved_outputs_from_a_real_kernel(course):
     assert r.returncode == 0, r.stdout
     st = statuses(r.stdout)
     assert st.count('same') > 30
-    assert st.count('not') == 4, "the four slider plots are live widgets: not comparable"
+    assert st.count('not') == 5, "the @interact sliders and the four slider plots are live widgets: not comparable"
 
 
 def test_no_outputs_yet(course):
@@ -125,3 +125,14 @@ def test_check_from_inside_a_notebook(course, tmp_path):
     r = subprocess.run([str(Path(cmd('python'))), '-c', 'from dlcourse.check import check; check()'], cwd=nb_path.parent,
                        env=dict(os.environ, JPY_SESSION_NAME=str(nb_path)), capture_output=True, text=True)
     assert r.stdout.strip() == f"check(): {nb_path}: has no outputs yet; run it in JupyterLab and save it, or use --run"
+
+
+def test_other_settings_are_named_and_expected(course):
+    "A learner who changed the seed is told so first; the differences are expected ones (exit 3), not mistakes"
+    (course/'settings.ini').write_text((course/'settings.ini').read_text().replace('seed = 42', 'seed = 7'))
+    r = check(course/'clean/01_neural_net_basics.ipynb', '--run', cwd=course)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Your settings differ from the lesson's: seed = 7 (the lesson's: 42)", lines[:2]
+    assert r.returncode == 3, r.stdout[-2000:]
+    assert 'as expected with your settings (seed changed): not mistakes' in lines[-1]
+    assert 'different' in statuses(r.stdout)

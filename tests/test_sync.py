@@ -42,7 +42,35 @@ def test_clean_copy_is_clean(lesson):
         if c.cell_type == 'code': assert c.outputs == [] and c.execution_count is None
         else: assert KEEP_MARK in c.source or all(re.match(r'#{1,6}\s', l) for l in c.source.splitlines()), c.source
     def code(c): return '\n'.join(l for l in c.source.splitlines() if not re.match(r'\s*#\|', l)).strip('\n')
-    want = [(c.id, code(c)) for c in src.cells if c.cell_type == 'code' and code(c).strip()]
+    want = [(c.id, code(c)) for c in src.cells if c.cell_type == 'code' and code(c).strip() and 'hide' not in c.directives]
     got = [(c.id, c.source) for c in cl.cells if c.cell_type == 'code']
     assert got[:-1] == want
     assert got[-1] == ('dlcourse-check', 'from dlcourse.check import check\ncheck()')
+
+
+@pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
+def test_lesson_shows_short_cells(lesson):
+    "Issue 10's targets: no visible cell over 12 code lines; lessons 2 and up at most 60 visible lines and a clean copy of at most 70"
+    from fastcore.nbio import read_nb
+    from dlcourse.clean import code_lines
+    visible = [code_lines(c.source) for c in read_nb(lesson).cells if c.cell_type == 'code' and 'hide' not in c.directives]
+    clean = sum(code_lines(c.source) for c in read_nb(ROOT/'clean'/lesson.name).cells if c.cell_type == 'code')
+    assert max(visible) <= 12, f"a visible cell of {max(visible)} lines"
+    if not lesson.name.startswith('01_'): assert sum(visible) <= 60 and clean <= 70, (sum(visible), clean)
+
+
+@pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
+def test_lesson_records_the_settings_it_was_saved_with(lesson):
+    "Saved with the course's default settings, and says so, so that dlcourse-check can tell a learner's other settings from a mistake"
+    from dataclasses import asdict
+    from dlcourse.settings import CourseSettings
+    assert read_nb(lesson).metadata.get('dlcourse', {}).get('settings') == asdict(CourseSettings())
+
+
+@pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
+def test_lesson_opens_with_the_lecture_and_keeps_its_exercises(lesson):
+    "Each lesson links the fast.ai lecture it follows; its What next cell survives in the clean copy"
+    md = [c.source for c in read_nb(lesson).cells if c.cell_type == 'markdown']
+    assert 'https://course.fast.ai/Lessons/lesson3.html' in '\n'.join(md[:3])
+    kept = [c.source for c in read_nb(ROOT/'clean'/lesson.name).cells if c.cell_type == 'markdown' and KEEP_MARK in c.source]
+    assert any('What next' in s for s in kept)

@@ -8,12 +8,14 @@ import base64, io, json, os, re, shutil, sys, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
+from unittest.mock import patch
 from fastcore.nbio import read_nb
 from .clean import load_nb, CleanError
 
 # %% auto #0
-__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'CheckError', 'tokens', 'CellOutputs', 'cell_outputs', 'compare_text', 'compare_image',
-           'compare_cell', 'reference_path', 'CellReport', 'check_notebook', 'run_copy', 'summary', 'report',
+__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'EXIT_SAME', 'EXIT_DIFFERENT', 'EXIT_UNCHECKABLE', 'EXIT_SETTINGS', 'CheckError', 'tokens',
+           'CellOutputs', 'cell_outputs', 'compare_text', 'compare_image', 'compare_cell', 'reference_path',
+           'CellReport', 'check_notebook', 'run_copy', 'settings_diff', 'settings_line', 'summary', 'report',
            'dlcourse_check', 'check']
 
 # %% ../../nbs/tools/check.ipynb #c9cdd014
@@ -217,36 +219,54 @@ def run_copy(path):
     from fastcore.xtras import working_directory
     path = Path(path).resolve()
     nb = read_nb(path)
-    os.environ['DLCOURSE_CHECKING'] = '1'
-    try:
-        shell = CaptureShell(path)
-        with working_directory(path.parent): shell.run_all(nb, exc_stop=False)
-    finally: os.environ.pop('DLCOURSE_CHECKING', None)
+    with patch.dict(os.environ, DLCOURSE_CHECKING='1'), working_directory(path.parent):
+        CaptureShell(path).run_all(nb, exc_stop=False)
     return nb
 
+# %% ../../nbs/tools/check.ipynb #20a13231
+EXIT_SAME, EXIT_DIFFERENT, EXIT_UNCHECKABLE, EXIT_SETTINGS = 0, 1, 2, 3
+
+def settings_diff(lesson, path) -> dict:
+    "{key: (the lesson's value, yours)} for the settings that differ between lesson notebook `lesson` and the course holding `path`"
+    from dataclasses import asdict
+    from dlcourse.settings import course_settings, project_root
+    saved = lesson.metadata.get('dlcourse', {}).get('settings')
+    if not saved: return {}
+    try: mine = asdict(course_settings(project_root(Path(path).resolve().parent)/'settings.ini'))
+    except (FileNotFoundError, ValueError): return {}
+    return {k: (v, mine.get(k)) for k, v in saved.items() if mine.get(k) != v}
+
+def settings_line(diff) -> str:
+    "One line naming the settings that differ from the lesson's"
+    return "Your settings differ from the lesson's: " + ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in diff.items())
+
 # %% ../../nbs/tools/check.ipynb #1872ea1c
-def summary(reports) -> str:
-    "One line: how many cells of each kind, and the verdict"
+def summary(reports, diff=None) -> str:
+    "One line: how many cells of each kind, and the verdict (differences expected where the settings `diff` differ)"
     from collections import Counter
     cnt = Counter('changed code' if r.changed else r.status for r in reports)
     parts = ', '.join(f"{v} {k}" for k, v in sorted(cnt.items(), key=lambda kv: -kv[1]))
     bad = sum(r.failed for r in reports)
     verdict = "everything you ran matches the lesson" if not bad else f"{bad} cell{'s' if bad > 1 else ''} differ{'s' if bad == 1 else ''} from the lesson"
+    if bad and diff: verdict += f", as expected with your settings ({', '.join(diff)} changed): not mistakes"
     return f"{len(reports)} code cells: {parts}. {verdict}."
 
-def report(path, run=False, file=None) -> bool:
-    "Print the cell-by-cell report for the clean notebook at `path`; True when every comparable, unchanged cell matches"
+def report(path, run=False, file=None) -> int:
+    "Print the cell-by-cell report for the clean notebook at `path`; return the exit status (`EXIT_SAME`, `EXIT_DIFFERENT` or `EXIT_SETTINGS`)"
     try: nb = load_nb(path)
     except CleanError as e: raise CheckError(str(e)) from None
-    reference_path(nb, path)
+    lesson = load_nb(reference_path(nb, path))
     if run: ran = run_copy(path)
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
     else: ran = None
+    diff = settings_diff(lesson, path)
+    if diff: print(settings_line(diff), file=file or sys.stdout)
     reports = check_notebook(path, ran)
     for r in reports: print(r.line(), file=file or sys.stdout)
-    print(summary(reports), file=file or sys.stdout)
-    return not any(r.failed for r in reports)
+    print(summary(reports, diff), file=file or sys.stdout)
+    if not any(r.failed for r in reports): return EXIT_SAME
+    return EXIT_SETTINGS if diff else EXIT_DIFFERENT
 
 # %% ../../nbs/tools/check.ipynb #a8628dfe
 @call_parse
@@ -254,11 +274,11 @@ def dlcourse_check(
     notebook:str,  # A clean copy of a lesson (in clean/), run by you
     run:bool=False,  # Run a temporary copy first, in a fresh shell, instead of using the outputs saved in it
 ):
-    "Compare the outputs of your clean notebook, cell by cell, with the lesson's"
-    try: ok = report(notebook, run=run)
+    "Compare the outputs of your clean notebook, cell by cell, with the lesson's. Exit status: 0 all match, 1 some differ, 2 cannot check, 3 some differ as expected with your settings"
+    try: status = report(notebook, run=run)
     except CheckError as e:
-        print(f"dlcourse-check: {e}", file=sys.stderr); sys.exit(2)
-    sys.exit(0 if ok else 1)
+        print(f"dlcourse-check: {e}", file=sys.stderr); sys.exit(EXIT_UNCHECKABLE)
+    sys.exit(status)
 
 # %% ../../nbs/tools/check.ipynb #0600465e
 def check(notebook=None, run=False):
@@ -267,6 +287,5 @@ def check(notebook=None, run=False):
     notebook = notebook or os.environ.get('JPY_SESSION_NAME')
     if not notebook: return print("check(): cannot tell which notebook this is; pass its path, for example check('01_neural_net_basics.ipynb')")
     if not Path(notebook).exists() and (Path.cwd()/Path(notebook).name).exists(): notebook = Path.cwd()/Path(notebook).name  # a path from Jupyter's root
-    try: ok = report(notebook, run=run)
+    try: report(notebook, run=run)
     except CheckError as e: return print(f"check(): {e}")
-    return None

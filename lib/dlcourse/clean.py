@@ -11,8 +11,9 @@ from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 
 # %% auto #0
-__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'load_nb', 'write_atomic',
-           'learner_changed', 'backup_path', 'clean_one', 'lesson_notebooks', 'dlcourse_clean']
+__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'code_lines', 'load_nb',
+           'write_atomic', 'learner_changed', 'backup_path', 'clean_one', 'record_lesson_settings', 'lesson_notebooks',
+           'dlcourse_clean']
 
 # %% ../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
@@ -54,10 +55,11 @@ def fingerprint(nb) -> str:
 
 # %% ../../nbs/tools/clean.ipynb #867dd766
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
-    "The clean copy of lesson `nb` (read with `read_nb`): exercise cell, headings, marked cells, code without directives"
+    "The clean copy of lesson `nb` (read with `read_nb`): exercise cell, headings, marked cells, code without directives (`#| hide` cells left out)"
     cells = [mk_cell(EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name), 'markdown', id='dlcourse-exercise')]
     for c in nb.cells:
         if c.cell_type == 'code':
+            if 'hide' in c.directives: continue   # the lesson's tests, not the exercise
             c.remove_directives()
             if c.source.strip(): cells.append(mk_cell(c.source.strip('\n'), 'code', id=c.id))
         elif c.cell_type == 'markdown':
@@ -68,6 +70,11 @@ def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
     clean_nb(res, clear_all=True)
     res.metadata['dlcourse'] = {'source': src_ref, 'fingerprint': fingerprint(res)}
     return res
+
+# %% ../../nbs/tools/clean.ipynb #0e15fdb0
+def code_lines(src) -> int:
+    "The number of code lines in cell source `src`: blank lines and nbdev directive lines (`#| ...`) not counted"
+    return sum(1 for l in src.splitlines() if l.strip() and not re.match(r'\s*#\|', l))
 
 # %% ../../nbs/tools/clean.ipynb #07adccb0
 def load_nb(path):
@@ -123,6 +130,19 @@ def clean_one(src, dest, force=False) -> str:
     write_atomic(new, dest)
     return 'written'
 
+# %% ../../nbs/tools/clean.ipynb #f3e0f935
+def record_lesson_settings(path) -> dict:
+    "Record the course's current settings (`settings.ini` and `DLCOURSE_*` overrides) in the metadata of the lesson at `path`"
+    from dataclasses import asdict
+    from dlcourse.settings import course_settings, project_root
+    path = Path(path)
+    nb = load_nb(path)
+    s = asdict(course_settings(project_root(path.resolve().parent)/'settings.ini'))
+    if nb.metadata.get('dlcourse', {}).get('settings') != s:
+        nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), settings=s)
+        write_atomic(nb, path)
+    return s
+
 # %% ../../nbs/tools/clean.ipynb #748b42d5
 def _skip(p): return any(part.startswith(('.', '_')) for part in p.parts)
 
@@ -144,6 +164,7 @@ def dlcourse_clean(
     *paths:str,  # Notebooks or folders to clean (default: the lessons in the course's nbs/)
     dest:str=None,  # Folder for the clean copies (default: the course's clean/, or ./clean when paths are given)
     force:bool=False,  # Regenerate copies that have a learner's edits or outputs, keeping those as a backup beside them
+    record_settings:bool=False,  # First record the course's current settings in each lesson, as those its saved outputs were made with
 ):
     "Write clean copies (headings and code, no prose or outputs) of lesson notebooks"
     if paths: jobs, dest = list(_expand(paths)), Path(dest or 'clean')
@@ -156,7 +177,9 @@ def dlcourse_clean(
     if not jobs: print("dlcourse-clean: no notebooks found", file=sys.stderr); sys.exit(1)
     for src, rel in jobs:
         out = dest/rel
-        try: what = clean_one(src, out, force=force)
+        try:
+            if record_settings: record_lesson_settings(src)
+            what = clean_one(src, out, force=force)
         except CleanError as e:
             print(f"dlcourse-clean: {e}", file=sys.stderr); failed += 1; continue
         if what.startswith('kept'): failed += 1

@@ -39,13 +39,10 @@ class LivePlot(widgets.VBox):
             self.controls[name] = w
         self.image = widgets.Image(format='png', layout=widgets.Layout(width=f'{round(figsize[0] * dpi)}px'))  # natural size, not stretched
         self.error = widgets.HTML()
-        # the current title as text, so that a page (and a browser test) can read what the PNG shows
-        self.caption = widgets.Label(layout=widgets.Layout(display='none'))
-        self.caption.add_class('dlcourse-liveplot-title')
         self.renders, self._pending, self._busy = 0, None, False
         self._cond = threading.Condition()
         self._thread = None
-        super().__init__([*self.controls.values(), self.image, self.caption, self.error])
+        super().__init__([*self.controls.values(), self.image, self.error])
         self.add_class('dlcourse-liveplot')
         self._render(self.values)
         for w in self.controls.values(): w.observe(self._request, names='value')
@@ -103,18 +100,22 @@ def _render(self: LivePlot, values):
             self.error.value = f"<pre>{type(e).__name__}: {e}</pre>"
             return
         self.error.value = ''
-        new = [a for a in _dynamic_artists(ax) if a not in self._static] + [ax.title]
+        new = [a for a in _dynamic_artists(ax) if a not in self._static]
         limits = (ax.get_xlim(), ax.get_ylim())
         if getattr(self, '_bg_limits', None) != limits:
+            # a hidden title would be placed off the figure by the full draw, so blank its text instead
+            title = ax.title.get_text()
             for a in new: a.set_visible(False)
+            ax.title.set_text('')
             canvas.draw()
             self._bg, self._bg_limits = canvas.copy_from_bbox(self.fig.bbox), limits
             for a in new: a.set_visible(True)
+            ax.title.set_text(title)
+        new.append(ax.title)
         canvas.restore_region(self._bg)
         for a in new: ax.draw_artist(a)
         png = _png(canvas)
         self.renders += 1
-    self.caption.value = self.title
     self.image.value = png
 
 @patch

@@ -61,17 +61,14 @@ def quad_mse(params, x, y):
 
 # %% ../../nbs/01_neural_net_basics.ipynb #c2ca0417
 def gradient_descent(loss_fn, params, lr=0.01, steps=10, print_every=1):
-    "Change `params` in place by `steps` steps of gradient descent on `loss_fn(params)`; return the loss before each step"
-    ps = [params] if isinstance(params, torch.Tensor) else list(params)
-    for p in ps: p.requires_grad_()
+    "Change `params` (a tensor, or a list of them) in place by `steps` steps of gradient descent on `loss_fn(params)`; return the loss before each step"
+    ps = [p.requires_grad_() for p in ([params] if isinstance(params, torch.Tensor) else params)]
     losses = []
     for i in range(steps):
         loss = loss_fn(params)
         loss.backward()
         with torch.no_grad():
-            for p in ps:
-                p -= p.grad * lr
-                p.grad.zero_()
+            for p in ps: p -= p.grad * lr; p.grad.zero_()
         losses.append(loss.item())
         if print_every and (i % print_every == 0 or i == steps - 1): print(f'step={i}; loss={loss:.4g}')
     return losses
