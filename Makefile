@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab's settings overrides for this environment (not the learner's home folder): no news pop-up over the lessons
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -22,10 +24,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-lab: $(STAMP)
+$(LAB_OVERRIDES): $(STAMP)
+	@mkdir -p $(dir $@)
+	@echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/nbs/01_neural_net_basics.ipynb
 
-test: $(STAMP)
+test: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest
 
 # For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.

@@ -13,14 +13,22 @@ def cmd(name):
     return str(BIN/name)
 
 
+def course_copy(dst, with_clean=True):
+    "A copy of the course to run lessons in: nbs/, clean/, pyproject.toml (which marks the course's root) and the default settings; runs write models/ there"
+    ignore = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '*.learner-*')
+    shutil.copytree(ROOT/'nbs', dst/'nbs', ignore=ignore)
+    if with_clean: shutil.copytree(ROOT/'clean', dst/'clean', ignore=ignore)
+    shutil.copy(ROOT/'pyproject.toml', dst/'pyproject.toml')
+    write_default_settings(dst/'settings.ini')
+    return dst
+
+
 @pytest.fixture
 def repo_copy(tmp_path):
     "A copy of what nbdev and dlcourse-clean read and write: nbs/, lib/, clean/, pyproject.toml, settings.ini"
-    dst = tmp_path/'repo'
-    for d in ('nbs', 'lib', 'clean'):
-        shutil.copytree(ROOT/d, dst/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '*.learner-*'))
-    for f in ('pyproject.toml', 'settings.ini', 'README.md'):
-        shutil.copy(ROOT/f, dst/f)
+    dst = course_copy(tmp_path/'repo')
+    shutil.copytree(ROOT/'lib', dst/'lib', ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copy(ROOT/'README.md', dst/'README.md')
     return dst
 
 
@@ -58,32 +66,24 @@ def write_default_settings(path):
 def run_notebook(nb_path, cwd, env=None):
     "Execute the notebook at `nb_path` top to bottom in a fresh in-process shell, in folder `cwd`, with environment overrides `env` ('' removes one)"
     import os
+    from unittest.mock import patch
     from execnb.shell import CaptureShell
     from fastcore.nbio import read_nb
     from fastcore.xtras import working_directory
-    old = {k: os.environ.get(k) for k in (env or {})}
-    for k, v in (env or {}).items():
-        if v: os.environ[k] = v
-        else: os.environ.pop(k, None)
-    try:
+    env = env or {}
+    with patch.dict(os.environ, {k: v for k, v in env.items() if v}):
+        for k, v in env.items():
+            if not v: os.environ.pop(k, None)
         nb = read_nb(nb_path)
         shell = CaptureShell(nb_path)
         with working_directory(cwd): shell.run_all(nb, exc_stop=True)
         return nb, shell
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
 
 
 def outputs_text(nb):
-    "All the text a notebook's code cells printed or returned, joined"
-    res = []
-    for c in nb.cells:
-        for o in c.get('outputs', []):
-            if o['output_type'] == 'stream': res.append(''.join(o['text']))
-            elif 'data' in o: res.append(''.join(o['data'].get('text/plain', '')))
-    return '\n'.join(res)
+    "All the text a notebook's code cells printed or returned, joined (as dlcourse-check reads it)"
+    from dlcourse.check import cell_outputs
+    return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
 
 
 @pytest.fixture(scope='session')

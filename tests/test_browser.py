@@ -1,9 +1,9 @@
 """JupyterLab in a real browser (headless system Chromium, driven by Playwright): lesson 1 runs and its sliders move
 the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
-import base64, os, re, shutil, time
+import base64, os, re, time
 import pytest
 from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all, command
-from conftest import ROOT, write_default_settings, need_chromium, title_band
+from conftest import ROOT, course_copy, need_chromium, title_band
 
 ART = ROOT/'artifacts'/'e2e'
 
@@ -17,9 +17,7 @@ def browser():
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, browser):
     "JupyterLab serving a temporary copy of the course (lessons, clean copies, default settings)"
-    repo = tmp_path_factory.mktemp('course')
-    shutil.copytree(ROOT/'nbs', repo/'nbs'); shutil.copytree(ROOT/'clean', repo/'clean', ignore=shutil.ignore_patterns('*.learner-*'))
-    write_default_settings(repo/'settings.ini')
+    repo = course_copy(tmp_path_factory.mktemp('course'))
     ART.mkdir(parents=True, exist_ok=True)
     with jupyterlab(repo, log=ART/'jupyterlab.log') as lab: yield lab
 

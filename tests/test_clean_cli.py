@@ -37,7 +37,8 @@ def test_teacher_folder_with_dest(course, tmp_path):
     r = clean(course, '--dest', tmp_path/'out', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     a = read_nb(tmp_path/'out/a.ipynb')
-    assert [c.source for c in a.cells[1:-1]] == ['# Lesson A\n## Part one', 'x = 1', f'{dc.KEEP_MARK}\n**Exercise:** change x.', 'assert x == 1']
+    # the #| hide cell is the lesson's test, not part of the exercise
+    assert [c.source for c in a.cells[1:-1]] == ['# Lesson A\n## Part one', 'x = 1', f'{dc.KEEP_MARK}\n**Exercise:** change x.']
     assert a.cells[-1].source == dc.CHECK_CELL
     assert 'Test yourself: Lesson A' in a.cells[0].source
     assert a.metadata.dlcourse.source == '../mine/a.ipynb'

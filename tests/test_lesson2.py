@@ -3,7 +3,7 @@ import json, os, re, subprocess, sys, time, warnings
 from dataclasses import replace
 from pathlib import Path
 import pytest
-from conftest import ROOT, make_image_folder, run_notebook, outputs_text, write_default_settings
+from conftest import ROOT, make_image_folder, run_notebook, outputs_text, course_copy
 
 LESSON = 'nbs/02_training.ipynb'
 PREDICT = '''
@@ -25,11 +25,7 @@ def predict_in_fresh_process(model, files):
 @pytest.fixture(scope='module')
 def default_run(tmp_path_factory):
     "Lesson 2 run on the default settings, in a copy of the course (so models/ is the copy's)"
-    from conftest import ROOT
-    import shutil
-    repo = tmp_path_factory.mktemp('course')
-    shutil.copytree(ROOT/'nbs', repo/'nbs')
-    write_default_settings(repo/'settings.ini')
+    repo = course_copy(tmp_path_factory.mktemp('course'), with_clean=False)
     t = time.perf_counter()
     nb, shell = run_notebook(repo/LESSON, repo/'nbs', {k: '' for k in os.environ if k.startswith('DLCOURSE_')})
     return repo, nb, shell, time.perf_counter() - t
@@ -90,10 +86,8 @@ def test_classify_and_lean_path_match_predict(default_run):
 
 def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
     "Only settings change: a folder of two generated classes (with one unreadable file), one epoch"
-    import shutil
     data = make_image_folder(tmp_path/'colours', broken=['red/broken.png'])
-    repo = tmp_path/'course'
-    shutil.copytree(ROOT/'nbs', repo/'nbs'); write_default_settings(repo/'settings.ini')
+    repo = course_copy(tmp_path/'course', with_clean=False)
     env = dict(DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_BATCH_SIZE='8', DLCOURSE_IMG_SIZE='32')
     nb, shell = run_notebook(repo/LESSON, repo/'nbs', env)
     assert shell.exc is None

@@ -4,14 +4,15 @@
 
 # %% ../../nbs/tools/browser.ipynb #f79a47de
 from __future__ import annotations
-import json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
+import json, os, secrets, shutil, sys, tempfile
+from .system import free_port, serve
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 # %% auto #0
-__all__ = ['CHROMIUM_ARGS', 'LAB_SETTINGS', 'KERNEL_IDLE', 'BrowserMissing', 'find_chromium', 'chromium', 'free_port',
-           'lab_command', 'jupyterlab', 'open_notebook', 'wait_idle', 'command', 'run_all']
+__all__ = ['CHROMIUM_ARGS', 'LAB_SETTINGS', 'KERNEL_IDLE', 'BrowserMissing', 'find_chromium', 'chromium', 'lab_command',
+           'jupyterlab', 'open_notebook', 'wait_idle', 'command', 'run_all']
 
 # %% ../../nbs/tools/browser.ipynb #6bd99fd9
 CHROMIUM_ARGS = ['--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
@@ -45,11 +46,6 @@ LAB_SETTINGS = {
     '@jupyterlab/notebook-extension/tracker.jupyterlab-settings': {'windowingMode': 'none'},
 }
 
-def free_port():
-    "A TCP port on 127.0.0.1 that nothing listens on now"
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
 def lab_command(port, token, root):
     "The JupyterLab command line that `make lab` runs, on `port` with `token`, serving `root`"
     jupyter = Path(sys.executable).parent/'jupyter'
@@ -67,26 +63,9 @@ def jupyterlab(root, log=None, timeout=90):
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(json.dumps(val))
         env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(Path(d)/'settings'), JUPYTER_RUNTIME_DIR=str(Path(d)/'runtime'))
-        out = open(log, 'w') if log else subprocess.DEVNULL
-        proc = subprocess.Popen(lab_command(port, token, root), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         url = f'http://127.0.0.1:{port}'
-        try:
-            deadline = time.time() + timeout
-            while True:
-                if proc.poll() is not None: raise RuntimeError(f"JupyterLab exited with status {proc.returncode}" + (f"; see {log}" if log else ''))
-                try:
-                    with urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2): break
-                except OSError:
-                    if time.time() > deadline: raise TimeoutError(f"JupyterLab did not answer on {url} within {timeout} s")
-                    time.sleep(0.5)
+        with serve(lab_command(port, token, root), f'{url}/api/status?token={token}', timeout=timeout, log=log, env=env) as proc:
             yield SimpleNamespace(url=url, token=token, port=port, proc=proc)
-        finally:
-            try: os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError: pass
-            try: proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-            if log: out.close()
 
 # %% ../../nbs/tools/browser.ipynb #2a38ec0a
 def open_notebook(page, lab, path, timeout=90_000):

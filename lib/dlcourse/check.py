@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import base64, io, json, os, re, shutil, sys, tempfile
+import base64, io, math, os, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
@@ -95,11 +95,9 @@ def cell_outputs(cell) -> CellOutputs:
     return res
 
 # %% ../../nbs/tools/check.ipynb #66622e33
-def _num_close(a, b): return abs(a - b) <= max(RTOL * max(abs(a), abs(b)), ATOL)
-
 def _tokens_close(ta, tb):
     "Are two token lists equal, numbers within the tolerance?"
-    return len(ta) == len(tb) and all(a == b or (isinstance(a, float) and isinstance(b, float) and _num_close(a, b)) for a, b in zip(ta, tb))
+    return len(ta) == len(tb) and all(a == b or (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)) for a, b in zip(ta, tb))
 
 def _short(line, n=70): return line.strip() if len(line.strip()) <= n else line.strip()[:n] + '…'
 

@@ -4,9 +4,11 @@
 
 # %% ../../nbs/tools/clean.ipynb #4cd57469
 from __future__ import annotations
-import hashlib, json, os, re, sys, tempfile, time
+import hashlib, json, os, re, sys, time
 from pathlib import Path
-from fastcore.nbio import read_nb, write_nb, nb2str, new_nb, mk_cell, validate_nb
+from fastcore.nbio import read_nb, nb2str, new_nb, mk_cell, validate_nb
+from fastcore.xtras import globtastic
+from .system import atomic
 from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 
@@ -87,17 +89,7 @@ def load_nb(path):
 
 def write_atomic(nb, path):
     "Write `nb` to `path` through a temporary file in the same folder, so `path` is either old or new, never partial"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(nb2str(nb))
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic(path) as tmp: tmp.write_text(nb2str(nb), encoding='utf-8')
 
 # %% ../../nbs/tools/clean.ipynb #9ed8e5c9
 def learner_changed(path) -> bool:
@@ -144,18 +136,18 @@ def record_lesson_settings(path) -> dict:
     return s
 
 # %% ../../nbs/tools/clean.ipynb #748b42d5
-def _skip(p): return any(part.startswith(('.', '_')) for part in p.parts)
+def _notebooks(folder, recursive=True) -> list:
+    "The notebooks in `folder` (and below it, when `recursive`), listed as nbdev does: names starting with `.` or `_` left out"
+    return sorted(map(Path, globtastic(folder, recursive=recursive, file_glob='*.ipynb', skip_file_re='^[_.]', skip_folder_re='^[_.]')))
 
-def lesson_notebooks(nbs_path):
+def lesson_notebooks(nbs_path) -> list:
     "The lessons in `nbs_path`: its top-level notebooks (tooling notebooks live in `nbs/tools/`, which is skipped)"
-    return sorted(p for p in Path(nbs_path).glob('*.ipynb') if not _skip(p.relative_to(nbs_path)))
+    return _notebooks(nbs_path, recursive=False)
 
 def _expand(paths):
     "(notebook, path relative to its root) for each file, and each notebook in each folder, of `paths`"
     for p in map(Path, paths):
-        if p.is_dir():
-            for f in sorted(p.rglob('*.ipynb')):
-                if not _skip(f.relative_to(p)): yield f, f.relative_to(p)
+        if p.is_dir(): yield from ((f, f.relative_to(p)) for f in _notebooks(p))
         else: yield p, Path(p.name)
 
 # %% ../../nbs/tools/clean.ipynb #08b218b1

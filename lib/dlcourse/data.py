@@ -4,14 +4,16 @@
 
 # %% ../../nbs/tools/data.ipynb #62bb2a93
 from __future__ import annotations
-import os, re, shutil, socket, tempfile, threading
+import os, re, socket, threading
 from pathlib import Path
 from fastcore.foundation import L
+from fastai.data.transforms import get_image_files
 from .settings import project_root
+from .system import atomic
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'DatasetError', 'cache_dir', 'digits_path', 'reachable', 'breed_label', 'pets_path',
-           'class_folder_files', 'drop_unreadable', 'dataset_files']
+__all__ = ['DatasetError', 'cache_dir', 'digits_path', 'reachable', 'breed_label', 'pets_path', 'class_folder_files',
+           'drop_unreadable', 'dataset_files']
 
 # %% ../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
@@ -30,19 +32,12 @@ def digits_path(size=64) -> Path:
     from PIL import Image
     import numpy as np
     d = load_digits()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix='.digits-', dir=dest.parent))
-    try:
+    with atomic(dest) as tmp:
         for i, (img, target) in enumerate(zip(d.images, d.target)):
-            (tmp/str(target)).mkdir(exist_ok=True)
+            (tmp/str(target)).mkdir(parents=True, exist_ok=True)
             a = (img * (255 / 16)).astype(np.uint8)
             Image.fromarray(a).resize((size, size), Image.BILINEAR).convert('RGB').save(tmp/str(target)/f'{i:04d}.png')
         (tmp/'.complete').touch()
-        if dest.exists(): shutil.rmtree(dest)
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 # %% ../../nbs/tools/data.ipynb #ad2f9840
@@ -76,11 +71,9 @@ def pets_path() -> Path:
     return untar_data(URLs.PETS)/'images'
 
 # %% ../../nbs/tools/data.ipynb #91d8c3b1
-IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.gif', '.bmp', '.webp', '.tif', '.tiff'}
-
 def _images(folder):
     "Image files directly inside `folder` (hidden files left out)"
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
+    return sorted(get_image_files(folder, recurse=False))
 
 def class_folder_files(path) -> list:
     "The image files of a one-subfolder-per-class dataset at `path`, or a `DatasetError` that says what is wrong"

@@ -5,7 +5,7 @@
 # %% ../../nbs/tools/settings.ipynb #60854479
 from __future__ import annotations
 import os, configparser
-from dataclasses import dataclass, fields, asdict
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 # %% auto #0
@@ -13,12 +13,12 @@ __all__ = ['PRETRAINED_CHOICES', 'project_root', 'SettingsError', 'CourseSetting
 
 # %% ../../nbs/tools/settings.ipynb #694d8ea2
 def project_root(start=None) -> Path:
-    "The course repository: the nearest folder holding `settings.ini`, above `start` (default: the working directory), else above the installed package"
-    import dlcourse
-    for base in (Path(start or Path.cwd()).resolve(), Path(dlcourse.__file__).resolve().parent):
-        for d in (base, *base.parents):
-            if (d/'settings.ini').is_file(): return d
-    raise FileNotFoundError("settings.ini: not found here or in any folder above; run from inside the course repository")
+    "The course repository: where nbdev finds its `pyproject.toml`, above `start` (default: the working directory), else above the installed package"
+    from importlib.resources import files
+    from nbdev.config import get_config, is_nbdev
+    for base in (start or Path.cwd(), Path(str(files('dlcourse')))):
+        if is_nbdev(base): return get_config(base).config_path
+    raise FileNotFoundError("pyproject.toml: no nbdev project here or in any folder above; run from inside the course repository")
 
 # %% ../../nbs/tools/settings.ipynb #80da5eda
 class SettingsError(ValueError):
