@@ -1,9 +1,10 @@
-"Lesson 3: timm's published results ship with the package and join correctly; charts; the benchmark on this machine."
-import subprocess, sys
+"Lesson 3 and its tools (dlcourse.bench): timm's published results ship with the package and join correctly; the lesson's saved charts; the benchmark on this machine."
+import json, subprocess, sys
 import pandas as pd
 import pytest
-from dlcourse.which_image_models import (timm_csv, TIMM_FILES, base_name, family, join_results, speed_table, speed_chart,
-                                         time_model, benchmark_models, spearman, rank_agreement, my_speed_table)
+from dlcourse.which_image_models import family
+from dlcourse.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, time_model, benchmark_models, spearman,
+                            rank_agreement, my_speed_table)
 from conftest import ROOT, cmd
 
 
@@ -40,12 +41,22 @@ def test_join_2022_untagged_names():
     assert df.set_index('model').loc['convnext_base_in22ft1k', 'family'] == 'convnext_in22'
 
 
+def saved_charts(nb=ROOT/'nbs/03_which_image_models.ipynb'):
+    "The plotly figures (as dicts) in the lesson's saved outputs, in order, each with whether a PNG was saved beside it"
+    cells = [c for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+    return [(o['data']['application/vnd.plotly.v1+json'], 'image/png' in o['data'])
+            for c in cells for o in c.get('outputs', []) if 'application/vnd.plotly.v1+json' in o.get('data', {})]
+
+
 def test_chart_axes():
-    fig = speed_chart(speed_table().head(60), title='t')
-    assert fig.layout.xaxis.type == 'log' and fig.layout.xaxis.title.text == 'secs' and fig.layout.yaxis.title.text == 'top1'
-    assert len({t.name for t in fig.data if t.mode == 'markers'}) > 3
-    fig = speed_chart(speed_table().head(60), x='param_count', size=None)
-    assert fig.layout.xaxis.title.text == 'param_count'
+    (fig, png), (fig2, _), *_ = saved_charts()
+    lay = fig['layout']
+    assert lay['xaxis']['type'] == 'log' and lay['xaxis']['title']['text'] == 'secs' and lay['yaxis']['title']['text'] == 'top1'
+    markers = {t['name']: t['marker']['color'] for t in fig['data'] if t['mode'] == 'markers'}
+    assert len(markers) > 3 and png
+    lines = [t for t in fig['data'] if t['mode'] == 'lines']           # one trend line per family, in the family's colour
+    assert {t['name'] for t in lines} == set(markers) and all(t['marker']['color'] == markers[t['name']] for t in lines)
+    assert fig2['layout']['xaxis']['title']['text'] == 'param_count'
 
 
 def test_benchmark_two_tiny_models_and_a_bad_name(tmp_path, capsys):

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import base64, io, math, os, re, sys
+import base64, io, json, math, os, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
@@ -54,6 +54,7 @@ def tokens(text) -> list:
 
 # %% ../../nbs/tools/check.ipynb #fdc09d0c
 _widget_mime = 'application/vnd.jupyter.widget-view+json'
+_plotly_mime = 'application/vnd.plotly.v1+json'
 _display_obj = re.compile(r'^<IPython\.core\.display\.\w+ object>$')
 
 def _html_text(html):
@@ -72,6 +73,7 @@ class CellOutputs:
     error: str | None = None
     live: bool = False   # a widget or a progress bar: cannot match by nature
     empty: bool = True
+    charts: list = field(default_factory=list)   # plotly figures, as their JSON
 
 def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
 
@@ -87,6 +89,7 @@ def cell_outputs(cell) -> CellOutputs:
             d = o.get('data', {})
             plain, html = _join(d.get('text/plain')), _join(d.get('text/html'))
             if _widget_mime in d: res.live = True
+            elif _plotly_mime in d: res.charts.append(d[_plotly_mime])   # its PNG, if any, only exists where kaleido found a Chrome
             elif 'image/png' in d: res.images.append(_join(d['image/png']))
             elif html and '<progress' in html and '<table' not in html: res.live = True
             elif html and (not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
@@ -136,6 +139,24 @@ def compare_image(want, got):
     share = float((np.abs(a - b) > 0.2)[drawn].mean()) if drawn.any() else 0.
     return ('close', '') if share < IMG_TOL else ('different', f"image differs: {share:.0%} of its drawn pixels changed")
 
+# %% ../../nbs/tools/check.ipynb #2eb452ca
+def _plain(v):
+    "`v` (a chart's JSON) with plotly's binary arrays ({'dtype', 'bdata'}) decoded to lists"
+    if isinstance(v, dict):
+        if 'bdata' in v and 'dtype' in v:
+            import numpy as np
+            a = np.frombuffer(base64.b64decode(v['bdata']), dtype=v['dtype'])
+            return (a.reshape(v['shape']) if 'shape' in v else a).tolist()
+        return {k: _plain(x) for k, x in v.items()}
+    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+def _close(a, b) -> bool:
+    "Are two JSON values equal, numbers within the tolerance?"
+    if isinstance(a, dict) and isinstance(b, dict): return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list): return len(a) == len(b) and all(map(_close, a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool): return math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)
+    return a == b
+
 # %% ../../nbs/tools/check.ipynb #e99fd8c6
 def compare_cell(want: CellOutputs, got: CellOutputs):
     "('same'|'close'|'different'|'not comparable'|'not run', detail) for a cell's reference and learner outputs"
@@ -153,6 +174,9 @@ def compare_cell(want: CellOutputs, got: CellOutputs):
         s, d = compare_image(a, b)
         if s == 'different': return s, d
         if s == 'close': status = 'close'
+    if len(want.charts) != len(got.charts): return 'different', f"{len(got.charts)} charts, expected {len(want.charts)}"
+    for a, b in zip(want.charts, got.charts):
+        if not _close(_plain(a.get('data')), _plain(b.get('data'))): return 'different', "the chart shows other data"
     return status, ''
 
 # %% ../../nbs/tools/check.ipynb #5196487c

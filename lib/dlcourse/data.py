@@ -7,7 +7,6 @@ from __future__ import annotations
 import os, re, socket, threading
 from pathlib import Path
 from fastcore.foundation import L
-from fastai.data.transforms import get_image_files
 from .settings import project_root
 from .system import atomic
 
@@ -73,6 +72,7 @@ def pets_path() -> Path:
 # %% ../../nbs/tools/data.ipynb #91d8c3b1
 def _images(folder):
     "Image files directly inside `folder` (hidden files left out)"
+    from fastai.data.transforms import get_image_files
     return sorted(get_image_files(folder, recurse=False))
 
 def class_folder_files(path) -> list:
