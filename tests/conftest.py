@@ -63,20 +63,19 @@ def write_default_settings(path):
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
-def run_notebook(nb_path, cwd, env=None):
-    "Execute the notebook at `nb_path` top to bottom in a fresh in-process shell, in folder `cwd`, with environment overrides `env` ('' removes one)"
+def run_notebook(nb_path, cwd, env=None, exc_stop=True):
+    "Execute the notebook at `nb_path` in a fresh in-process shell, in folder `cwd`, with the learner's DLCOURSE_* overrides removed and `env` set"
     import os
     from unittest.mock import patch
     from execnb.shell import CaptureShell
     from fastcore.nbio import read_nb
     from fastcore.xtras import working_directory
-    env = env or {}
-    with patch.dict(os.environ, {k: v for k, v in env.items() if v}):
-        for k, v in env.items():
-            if not v: os.environ.pop(k, None)
+    with patch.dict(os.environ, env or {}):
+        for k in [k for k in os.environ if k.startswith('DLCOURSE_') and k not in (env or {})]: del os.environ[k]
         nb = read_nb(nb_path)
         shell = CaptureShell(nb_path)
-        with working_directory(cwd): shell.run_all(nb, exc_stop=True)
+        # as nbdev does when it saves a notebook's outputs: cells marked `#| eval: false` are not run
+        with working_directory(cwd): shell.run_all(nb, exc_stop=exc_stop, preproc=lambda c: c.directives.get('eval') == 'false')
         return nb, shell
 
 
@@ -86,20 +85,37 @@ def outputs_text(nb):
     return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
 
 
+LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
+
+
 @pytest.fixture(scope='session')
-def lesson1():
-    "Lesson 1 executed afresh, the way its saved outputs were made (execnb, then nbdev's clean)"
-    import json
-    from execnb.shell import CaptureShell
-    from fastcore.nbio import read_nb, nb2str, dict2nb
-    from fastcore.xtras import working_directory
-    from nbdev.clean import clean_nb
-    nb = read_nb(LESSON1)
-    shell = CaptureShell(LESSON1)
-    with working_directory(LESSON1.parent): shell.run_all(nb, exc_stop=True)
-    ran = dict2nb(json.loads(nb2str(nb)))
-    clean_nb(ran)
-    return ran, shell
+def course(tmp_path_factory):
+    "The session's copy of the course, where each lesson runs once (models/ written by lesson 2 serves lesson 4)"
+    return course_copy(tmp_path_factory.mktemp('course'))
+
+
+@pytest.fixture(scope='session')
+def lesson_run(course):
+    """`lesson_run(name)`: lesson `name` executed once per test session, as nbdev saved it (execnb, its `#| hide` tests included,
+    going on after an error), with dlcourse-check's report of its outputs against the saved ones. The clean copy holds the same
+    code without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
+    from types import SimpleNamespace
+    from dlcourse.check import check_notebook
+    runs = {}
+    def run(name):
+        if name not in runs:
+            for dep in LESSON_NEEDS.get(name, []): run(dep)
+            nb, shell = run_notebook(course/'nbs'/name, course/'nbs', exc_stop=False)
+            runs[name] = SimpleNamespace(nb=nb, shell=shell, course=course, reports=check_notebook(course/'clean'/name, ran=nb))
+        return runs[name]
+    return run
+
+
+@pytest.fixture(scope='session')
+def lesson1(lesson_run):
+    "Lesson 1's session run: (the executed notebook, its shell)"
+    r = lesson_run('01_neural_net_basics.ipynb')
+    return r.nb, r.shell
 
 
 def title_band(png):

@@ -23,17 +23,16 @@ def predict_in_fresh_process(model, files):
 
 
 @pytest.fixture(scope='module')
-def default_run(tmp_path_factory):
-    "Lesson 2 run on the default settings, in a copy of the course (so models/ is the copy's)"
-    repo = course_copy(tmp_path_factory.mktemp('course'), with_clean=False)
-    t = time.perf_counter()
-    nb, shell = run_notebook(repo/LESSON, repo/'nbs', {k: '' for k in os.environ if k.startswith('DLCOURSE_')})
-    return repo, nb, shell, time.perf_counter() - t
+def default_run(lesson_run):
+    "Lesson 2 as run once this session on the default settings, in the session's copy of the course (so models/ is the copy's)"
+    r = lesson_run('02_training.ipynb')
+    return r.course, r.nb, r.shell
 
 
 def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
-    repo, nb, shell, secs = default_run
-    assert shell.exc is None
+    repo, nb, shell = default_run
+    from dlcourse.check import cell_outputs
+    assert not [c.source for c in nb.cells if c.cell_type == 'code' and cell_outputs(c).error], "no cell raised"
     text = outputs_text(nb)
     assert 'epoch     train_loss  valid_loss  error_rate  time' in text and '█' not in text
     err = float(re.search(r'^error rate: (\d\.\d+)$', text, re.M).group(1))
@@ -43,7 +42,7 @@ def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
 
 def test_default_run_says_how_it_trained(default_run):
     "Offline the body is random: the lesson says so, and trains the whole model from the first epoch (no frozen epoch)"
-    _, nb, shell, _ = default_run
+    _, nb, shell = default_run
     def out(code): return ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' and code in c.source for o in c.outputs)
     scratch = 'so training from scratch' in out('pretrained = pretrained_available(arch)\nlearn = vision_learner(')
     table, epochs = out('learn.fit_one_cycle(s.epochs'), shell.user_ns['s'].epochs
@@ -53,13 +52,13 @@ def test_default_run_says_how_it_trained(default_run):
 
 def test_predict_example_is_an_unsure_one(default_run):
     "The example image is the least confident validation image, so its probabilities teach something"
-    _, _, shell, _ = default_run
+    _, _, shell = default_run
     probs = shell.user_ns['probs']
     assert abs(float(probs.sum()) - 1) < 1e-4 and float(probs.max()) < 0.9, probs
 
 
 def test_model_pkl_predicts_in_a_fresh_process(default_run):
-    repo, _, shell, _ = default_run
+    repo, _, shell = default_run
     files = shell.user_ns['dls'].valid_ds.items[:10]
     out = predict_in_fresh_process(repo/'models/model.pkl', files)
     assert not out['dlcourse_imported'], "model.pkl should need only fastai (its label function is fastai's parent_label)"
@@ -72,7 +71,7 @@ def test_model_pkl_predicts_in_a_fresh_process(default_run):
 
 
 def test_classify_and_lean_path_match_predict(default_run):
-    _, _, shell, _ = default_run
+    _, _, shell = default_run
     from dlcourse.training import classify
     from dlcourse.models import LeanPredictor
     learn, files = shell.user_ns['learn'], shell.user_ns['dls'].valid_ds.items[:20]

@@ -62,7 +62,8 @@ def jupyterlab(root, log=None, timeout=90):
             f = Path(d)/'settings'/rel
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(json.dumps(val))
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(Path(d)/'settings'), JUPYTER_RUNTIME_DIR=str(Path(d)/'runtime'))
+        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(Path(d)/'settings'), JUPYTER_RUNTIME_DIR=str(Path(d)/'runtime'),
+                   JUPYTERLAB_WORKSPACES_DIR=str(Path(d)/'workspaces'))   # no tabs restored from an earlier run
         url = f'http://127.0.0.1:{port}'
         with serve(lab_command(port, token, root), f'{url}/api/status?token={token}', timeout=timeout, log=log, env=env) as proc:
             yield SimpleNamespace(url=url, token=token, port=port, proc=proc)
