@@ -4,14 +4,13 @@ latency p50 and p95, errors, and the server's resident memory after the first 10
 The model is the course's safe export in models/ (lessons 2 and 4 make it; if missing, `dlcourse-app --train` trains the
 quick default first). Run: .venv/bin/python bench/app_load.py [--requests 200] [--concurrency 8]
 """
-import argparse, concurrent.futures as cf, os, statistics, subprocess, sys, time, urllib.request
+import argparse, concurrent.futures as cf, os, statistics, sys, time
 from pathlib import Path
-os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 import psutil
 from gradio_client import Client, handle_file
-from dlcourse.browser import free_port
-from dlcourse.deploy import example_images
-from dlcourse.training import models_dir
+from dlcourse.system import free_port, serve
+from dlcourse.app import example_images
+from dlcourse.models import models_dir
 
 
 def rss_mb(proc):
@@ -22,16 +21,9 @@ def rss_mb(proc):
 
 def main(n=200, concurrency=8):
     port = free_port()
-    bin_dir = Path(sys.executable).parent
-    proc = subprocess.Popen([str(bin_dir/'dlcourse-app'), str(models_dir()), '--port', str(port), '--train'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
-    try:
-        for _ in range(600):
-            try: urllib.request.urlopen(url, timeout=1); break
-            except OSError:
-                if proc.poll() is not None: raise SystemExit("the app exited")
-                time.sleep(0.5)
+    app = [str(Path(sys.executable).parent/'dlcourse-app'), str(models_dir()), '--port', str(port), '--train']
+    with serve(app, url, timeout=600) as proc:
         files = [str(f) for f in example_images(10)]
         clients = [Client(url, verbose=False) for _ in range(concurrency)]
         lat, errors = [None] * n, []
@@ -52,10 +44,6 @@ def main(n=200, concurrency=8):
         print(f"  errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ''))
         print(f"  latency p50 {p50:.0f} ms, p95 {p95:.0f} ms; {n - 10} requests in {wall:.1f} s ({(n - 10) / wall:.1f} req/s)")
         print(f"  server memory (RSS): {rss10:.0f} MB after the first 10 requests, {rss_all:.0f} MB after {n} ({(rss_all / rss10 - 1) * 100:+.1f}%)")
-    finally:
-        proc.terminate()
-        try: proc.wait(15)
-        except subprocess.TimeoutExpired: proc.kill()
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
 """Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real browser."""
-import concurrent.futures as cf, os, pickle, subprocess, sys, time, urllib.request
+import concurrent.futures as cf, os, pickle, subprocess
 from pathlib import Path
 import numpy as np
 import pytest
@@ -13,8 +13,8 @@ os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 def trained(tmp_path_factory):
     "A small model trained on generated images (two classes), exported as model.pkl and in the safe form"
     from dlcourse.settings import CourseSettings
-    from dlcourse.training import course_dls, model_kwargs
-    from dlcourse.deploy import export_safe
+    from dlcourse.models import course_dls, model_kwargs
+    from dlcourse.app import export_safe
     from fastai.vision.all import vision_learner, error_rate, set_seed
     d = tmp_path_factory.mktemp('app')
     data = make_image_folder(d/'data', n=16)
@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
 
 
 def test_safe_form_predicts_like_the_pickle(trained):
-    from dlcourse.deploy import SafePredictor
+    from dlcourse.app import SafePredictor
     from fastai.vision.all import load_learner
     d, data = trained
     learn, safe = load_learner(d/'model.pkl'), SafePredictor(d)
@@ -61,24 +61,11 @@ def test_no_model_says_how_to_make_one(tmp_path):
 @pytest.fixture(scope='module')
 def app(trained):
     "dlcourse-app serving the safe model on a free port; stopped at the end"
-    from dlcourse.browser import free_port
+    from dlcourse.system import free_port, serve
     d, _ = trained
     port = free_port()
-    proc = subprocess.Popen([cmd('dlcourse-app'), str(d), '--port', str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED='False'), cwd=ROOT)
     url = f'http://127.0.0.1:{port}/'
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=1); break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()
-                time.sleep(0.5)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try: proc.wait(15)
-        except subprocess.TimeoutExpired: proc.kill()
+    with serve([cmd('dlcourse-app'), str(d), '--port', str(port)], url, timeout=120, cwd=ROOT) as proc: yield url, proc
 
 
 def bad_inputs(d):
@@ -90,9 +77,11 @@ def bad_inputs(d):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(d/'full.jpg')
     (d/'cut.jpg').write_bytes((d/'full.jpg').read_bytes()[:5000])
     Image.new('RGB', (10000, 10000), 'white').save(d/'huge.png')
+    from dlcourse.app import png_header
+    (d/'bomb.png').write_bytes(png_header(100_000, 100_000))
     return [('grey.png', None), ('rgba.png', None), ('cmyk.jpg', None), ('16bit.png', None),
             ('note.png', 'not an image that can be read'), ('notes.txt', 'not an image that can be read'),
-            ('cut.jpg', 'damaged or incomplete'), ('huge.png', 'Image too large: 10000x10000 pixels'), (None, 'No image: upload one first')]
+            ('cut.jpg', 'damaged or incomplete'), ('huge.png', 'Image too large: 10000x10000 pixels'), ('bomb.png', 'Image too large'), (None, 'No image: upload one first')]
 
 
 def test_http_api_bad_input_gets_a_message_and_the_server_keeps_serving(app, trained, tmp_path):
@@ -138,3 +127,23 @@ def test_app_in_a_real_browser(app, trained):
         page.wait_for_function("el => el.textContent.trim().length > 0", arg=label.element_handle(), timeout=60_000)
         page.screenshot(path=art/'app-predicted.png')
         assert label.text_content().strip().split()[0] in ('blue', 'red')
+
+
+def test_lesson_shows_a_screenshot_of_the_app():
+    "Lesson 4 shows what launch() gives: a real screenshot, committed beside the lessons"
+    from fastcore.nbio import read_nb
+    md = '\n'.join(c.source for c in read_nb(ROOT/'nbs/04_deploy.ipynb').cells if c.cell_type == 'markdown')
+    assert '](images/app.png)' in md
+    im = Image.open(ROOT/'nbs/images/app.png')
+    assert im.format == 'PNG' and im.size[0] >= 800 and im.size[1] >= 500
+    a = np.asarray(im.convert('L'))
+    assert a.std() > 20, "a page with content, not a blank one"
+
+
+def test_screenshot_command(trained, tmp_path):
+    "dlcourse-app --screenshot serves the app, clicks an example in headless Chromium, saves the page and stops"
+    need_chromium()
+    d, _ = trained
+    r = subprocess.run([cmd('dlcourse-app'), str(d), '--screenshot', str(tmp_path/'app.png')], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert Image.open(tmp_path/'app.png').size == (1100, 700) and not list(tmp_path.glob('.*.tmp'))
