@@ -13,7 +13,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup export
+.PHONY: lab test setup export bench
 
 setup: $(STAMP)
 
@@ -40,3 +40,13 @@ export: $(STAMP)
 	$(BIN)/nbdev-test --save
 	$(BIN)/nbdev-clean
 	$(BIN)/dlcourse-clean --record-settings
+
+# Every benchmark, one after the other (bench/README.md explains each and holds the figures measured here); needs a quiet machine.
+bench: $(STAMP) $(LAB_OVERRIDES)
+	$(BIN)/python bench/lesson_lines.py
+	$(BIN)/python bench/sliders.py
+	$(BIN)/python bench/inference.py --img-size 64
+	$(BIN)/python bench/training.py
+	$(BIN)/dlcourse-bench --force
+	$(BIN)/python bench/app_load.py
+	$(BIN)/python bench/browser_sliders.py

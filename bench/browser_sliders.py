@@ -9,7 +9,7 @@ page, from the key press to the moment the new image is in the page:
 
 Run: .venv/bin/python bench/browser_sliders.py   (needs Chromium: apt-get install chromium)
 """
-import statistics, sys, tempfile, time
+import statistics, tempfile
 from pathlib import Path
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell

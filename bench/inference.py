@@ -50,7 +50,7 @@ def main(img_size=64, arch=None, n=50, threads=None):
         t = interleaved_median_ms(dict(predict=(learn.predict, imgs), lean=(lean.probs, imgs), bare=(bare, xs)), imgs)
     t_predict, t_lean, t_bare = t['predict'], t['lean'], t['bare']
     print(f"{s.arch} at {img_size} px, CPU, {torch.get_num_threads()} threads, {n} validation images")
-    print(f"single-image latency (median):")
+    print("single-image latency (median):")
     print(f"  learn.predict     {t_predict:7.2f} ms   {t_predict / t_bare:.2f}x the bare forward")
     print(f"  LeanPredictor     {t_lean:7.2f} ms   {t_lean / t_bare:.2f}x the bare forward")
     print(f"  model(x), bare    {t_bare:7.2f} ms")

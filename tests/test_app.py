@@ -1,6 +1,5 @@
 """Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real browser."""
 import concurrent.futures as cf, os, pickle, subprocess
-from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image

@@ -1,6 +1,6 @@
 """JupyterLab in a real browser (headless system Chromium, driven by Playwright): lesson 1 runs and its sliders move
 the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
-import base64, os, re, time
+import base64, re, time
 import pytest
 from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all, command
 from conftest import ROOT, course_copy, need_chromium, title_band

@@ -54,19 +54,6 @@ def test_clean_copy_run_checks_all_same(fresh):
     assert 'everything you ran matches the lesson' in r.stdout
 
 
-def test_planted_wrong_constant_is_found(fresh):
-    nb = fresh/'clean/01_neural_net_basics.ipynb'
-    edit(nb, 'add_noise(f(x), 0.15, 1.5)', 'add_noise(f(x), 0.15, 2.5)')
-    before = nb.read_bytes()
-    r = check(nb, '--run', cwd=fresh)
-    assert r.returncode == 1
-    lines = r.stdout.splitlines()
-    planted = [l for l in lines if 'torch.manual_seed(seed)' in l and l.startswith('[')][0]
-    assert 'changed code, different' in planted
-    assert any(l.startswith('[') and '] different' in l and 'quad_mse([1.5, 1.5, 1.5], x, y)' in l for l in lines), "a cell that uses y"
-    assert nb.read_bytes() == before, "the learner's notebook must not change"
-
-
 def test_edited_cell_is_changed_code_not_a_failure(fresh):
     nb = fresh/'clean/01_neural_net_basics.ipynb'
     edit(nb, 'f2 = mk_quad(3, 2, 1)', 'f2 = mk_quad(3, 2, 1)  # my note: the same quadratic')
@@ -79,7 +66,9 @@ def test_raising_cell_reported_and_the_rest_compared(fresh):
     "A learner's own code that raises is reported with its exception (changed code: not counted); lesson code it breaks is"
     nb = fresh/'clean/01_neural_net_basics.ipynb'
     edit(nb, 'plot_function(f2);', '1/0')
+    before = nb.read_bytes()
     r = check(nb, '--run', cwd=fresh)
+    assert nb.read_bytes() == before, "the learner's notebook must not change"
     assert r.returncode == 0, r.stdout
     out = r.stdout.splitlines()
     i = next(i for i, l in enumerate(out) if '1/0' in l)

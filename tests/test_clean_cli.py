@@ -1,6 +1,5 @@
 "dlcourse-clean as a teacher and a learner meet it: bad notebooks, learner work, their own folders."
-import os, subprocess
-from pathlib import Path
+import subprocess
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 import pytest

@@ -1,9 +1,9 @@
 "Lesson 3 and its tools (dlcourse.bench): timm's published results ship with the package and join correctly; the lesson's saved charts; the benchmark on this machine."
-import json, subprocess, sys
+import json, subprocess
 import pandas as pd
 import pytest
 from dlcourse.which_image_models import family
-from dlcourse.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, time_model, benchmark_models, spearman,
+from dlcourse.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
                             rank_agreement, my_speed_table)
 from conftest import ROOT, cmd
 
@@ -67,12 +67,6 @@ def test_benchmark_two_tiny_models_and_a_bad_name(tmp_path, capsys):
     assert (res.secs > 0).all()
     again = benchmark_models(['test_vit'], csv=tmp_path/'b.csv', quiet=True)     # cached
     assert again.secs.tolist() == res.secs[:1].tolist()
-
-
-def test_spearman_known_examples():
-    assert spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8)
-    assert spearman([10, 20, 30], [3, 2, 1]) == pytest.approx(-1)
-    assert spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486833, abs=1e-6)
 
 
 def test_rank_agreement_joins_on_model_and_size():

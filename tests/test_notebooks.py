@@ -1,10 +1,6 @@
-"Every notebook in nbs/ runs; lesson 1's saved outputs reproduce; its sliders redraw headless."
-import json, subprocess
-import pytest
-from execnb.shell import CaptureShell
-from fastcore.nbio import read_nb, nb2str, dict2nb
-from fastcore.xtras import working_directory
-from nbdev.clean import clean_nb
+"The tools notebooks run with their unit checks; lesson 1's saved outputs reproduce exactly; its sliders redraw headless."
+import subprocess
+from fastcore.nbio import read_nb
 from conftest import ROOT, cmd, title_band, LESSON1
 
 

@@ -74,3 +74,11 @@ def test_lesson_opens_with_the_lecture_and_keeps_its_exercises(lesson):
     assert 'https://course.fast.ai/Lessons/lesson3.html' in '\n'.join(md[:3])
     kept = [c.source for c in read_nb(ROOT/'clean'/lesson.name).cells if c.cell_type == 'markdown' and KEEP_MARK in c.source]
     assert any('What next' in s for s in kept)
+
+
+def test_jupyterlab_news_popup_off_in_the_environment():
+    "make writes JupyterLab's settings overrides into the environment (.venv), not the learner's home: no news pop-up over a lesson"
+    import json, sys
+    f = Path(sys.prefix)/'share/jupyter/lab/settings/overrides.json'
+    if not f.exists(): pytest.skip("run through make (make test writes the overrides)")
+    assert json.loads(f.read_text())['@jupyterlab/apputils-extension:notification']['fetchNews'] == 'false'

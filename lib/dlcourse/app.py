@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/app.ipynb #32eaf370
 from __future__ import annotations
-import io, json, re, sys
+import io, json, re
 from pathlib import Path
 import torch
 from PIL import Image

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import base64, io, json, math, os, re, sys
+import base64, io, math, os, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/liveplot.ipynb #a004fcfd
 from __future__ import annotations
-import io, threading, time
+import io, threading
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg

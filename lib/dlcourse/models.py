@@ -6,10 +6,9 @@
 from __future__ import annotations
 from pathlib import Path
 import torch, timm
-from fastai.vision.all import (ImageDataLoaders, Learner, PILImage, Resize, vision_learner, error_rate, set_seed, load_learner)
+from fastai.vision.all import ImageDataLoaders, PILImage, Resize, vision_learner, error_rate, set_seed
 from .settings import course_settings, project_root
 from .data import dataset_files, reachable
-from .output import quiet_output
 
 # %% auto #0
 __all__ = ['timm_name', 'size_kwargs', 'cached_weights', 'pretrained_available', 'model_kwargs', 'course_dls', 'models_dir',
