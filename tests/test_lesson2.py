@@ -163,7 +163,8 @@ def test_cached_pretrained_weights_load_offline(tmp_path):
 def test_to_fp16_on_cpu_after_quiet_output(tmp_path):
     "fastai's own to_fp16() on a CPU trains in full precision; after the lesson's quiet_output() its two warnings are not shown"
     import torch
-    from dlcourse.models import course_dls, model_kwargs, quiet_output
+    from dlcourse.models import course_dls, model_kwargs
+    from dlcourse.output import quiet_output
     from dlcourse.settings import CourseSettings
     from fastai.vision.all import vision_learner, error_rate, MixedPrecision
     if torch.cuda.is_available(): pytest.skip("about training on a CPU; this machine has a GPU")
