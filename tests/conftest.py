@@ -41,6 +41,15 @@ def need_chromium():
     pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
 
 
+def need_libreoffice():
+    "Skip (with a one-line reason) where there is no LibreOffice; fail instead under .ci/run, which requires the spreadsheet tests"
+    import os
+    from dlcourse.spreadsheet import find_soffice
+    if find_soffice(): return
+    if os.environ.get('DLCOURSE_REQUIRE_LIBREOFFICE') == '1': pytest.fail("no LibreOffice, and .ci/run requires the spreadsheet tests")
+    pytest.skip("no LibreOffice on this machine (apt-get install libreoffice-calc-nogui) to recalculate spreadsheets")
+
+
 def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
     "A small dataset made by the tests: one subfolder per class of noisy images in the class's colour, plus unreadable files named in `broken`"
     import numpy as np

@@ -65,7 +65,8 @@ def load_titanic(path=None, sheet='all_rows') -> pd.DataFrame:
     df = pd.DataFrame(data, columns=header)[list(COLUMNS)].dropna(how='all')
     for col in COLUMNS:
         for i, v in df[col].items(): _check_value(path, sheet, col, i + 2, None if pd.isna(v) else v)
-    return df.astype({c: 'float64' if k == 'number' else 'object' for c, k in COLUMNS.items()}).reset_index(drop=True)
+    for col in [c for c, kind in COLUMNS.items() if kind == 'number']: df[col] = pd.to_numeric(df[col])
+    return df.reset_index(drop=True)
 
 # %% ../../nbs/tools/spreadsheet.ipynb #8539e3b4
 FEATURES = ['SibSp', 'Parch', 'Age_N', 'log_Fare', 'Pclass_1', 'Pclass_2', 'Embark_S', 'Embark_C', 'Male', 'Ones']

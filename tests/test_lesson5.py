@@ -1,0 +1,47 @@
+"""Lesson 5's spreadsheets, recalculated by a real spreadsheet program (headless LibreOffice): the model the lesson writes
+computes the loss PyTorch computes, and its formulas are live (a changed parameter moves the loss as it moves PyTorch's)."""
+import openpyxl, pytest, torch
+import torch.nn.functional as F
+from conftest import need_libreoffice
+
+LESSON5 = '05_spreadsheet_model.ipynb'
+
+
+@pytest.fixture(scope='module')
+def lesson5(lesson_run):
+    r = lesson_run(LESSON5)
+    return r.shell.user_ns
+
+
+def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
+    "LibreOffice computes the total loss of models/titanic_nnet.xlsx, written by the lesson, to within 1e-6 of PyTorch's"
+    need_libreoffice()
+    from dlcourse.spreadsheet import recalculate, read_total_loss
+    ns = lesson5
+    W, X, y = ns['W'], ns['X'], ns['y']
+    want = ns['mmult_loss'](W).item()
+    got = read_total_loss(recalculate(ns['xl'], tmp_path/'recalculated.xlsx'))
+    assert isinstance(got, float), got
+    assert abs(got - want) < 1e-6, (got, want)
+    # the formulas are live: change Male's first parameter (S12) in the file and both sides move together
+    wb = openpyxl.load_workbook(ns['xl'])
+    wb['model']['S12'] = 0.0
+    wb.save(edited := tmp_path/'edited.xlsx')
+    W2 = W.detach().clone(); W2[8, 0] = 0.
+    want2 = ((F.relu(X@W2).sum(1) - y)**2).mean().item()
+    got2 = read_total_loss(recalculate(edited, tmp_path/'edited.recalculated.xlsx'))
+    assert abs(want2 - want) > 1e-3 and abs(got2 - want2) < 1e-6, (got2, want2, want)
+
+
+def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
+    "A linear model written with write_model_xlsx, and the lecture's own workbook, recalculated: the losses PyTorch gives"
+    need_libreoffice()
+    from dlcourse.spreadsheet import recalculate, read_total_loss, write_model_xlsx, titanic_xlsx
+    ns = lesson5
+    w, X, y = ns['w'], ns['X'], ns['y']
+    xl = write_model_xlsx(ns['df'], w, tmp_path/'linear.xlsx')
+    assert abs(read_total_loss(recalculate(xl)) - ((X@w - y)**2).mean().item()) < 1e-6
+    lecture = recalculate(titanic_xlsx(), tmp_path/'titanic.xlsx')
+    for sheet in ('nnet', 'mmult'):
+        assert abs(read_total_loss(lecture, sheet) - read_total_loss(titanic_xlsx(), sheet)) < 1e-6, sheet
+    assert (tmp_path/'linear.recalculated.xlsx').exists() and not list(tmp_path.glob('.*.tmp'))
