@@ -111,3 +111,49 @@ def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser):
     page.screenshot(path=ART/'clean-01-checked.png')
     assert 'everything you ran matches the lesson' in report, report[-1500:]
     assert '5 not comparable' in report, "the @interact sliders and the four slider plots"
+
+
+
+def shows(plot, png, timeout=20):
+    "Wait until the picture `plot` shows in the page is `png`, byte for byte"
+    deadline = time.monotonic() + timeout
+    while picture(plot) != png:
+        assert time.monotonic() < deadline, "the page does not show the expected picture"
+        time.sleep(0.2)
+    return png
+
+
+def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):
+    "Lesson 5 runs in JupyterLab; Play and the slider step its matrix multiplication, each picture the one drawn here for the page's step"
+    import torch
+    from dlcourse.matmul import watch_matmul
+    page = browser.new_page()
+    open_notebook(page, lab, 'nbs/05_spreadsheet_model.ipynb')
+    run_all(page)
+    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    plots = page.locator(CURRENT).locator('.dlcourse-liveplot')
+    assert plots.count() == 1
+    mm = plots.first
+    mm.scroll_into_view_if_needed()
+    A, B = torch.tensor([[1, 4], [2, 5], [3, 6]], dtype=torch.float64), torch.tensor([[1, 3], [2, 4]], dtype=torch.float64)
+    ref = watch_matmul(A, B)
+    def drawn(step):
+        "The picture of `step`, drawn in this process"
+        ref.controls['cell'].value = step
+        assert ref.wait()
+        return bytes(ref.image.value)
+    first = shows(mm, drawn(0))
+    mm.screenshot(path=ART/'05-matmul-first.png')
+    handle, play = mm.locator('.noUi-handle'), mm.locator('.widget-play button').first
+    play.click()                                              # Play: the slider moves by itself
+    page.wait_for_function("h => Number(h.getAttribute('aria-valuenow')) >= 2", arg=handle.element_handle(), timeout=20_000)
+    play.click()                                              # the same button pauses
+    page.wait_for_timeout(300)
+    step = int(slider_values(mm)[0])
+    played = shows(mm, drawn(step))
+    handle.focus()
+    page.keyboard.press('ArrowLeft')                          # the slider, one step back
+    page.wait_for_function("([h, v]) => Number(h.getAttribute('aria-valuenow')) === v", arg=[handle.element_handle(), step - 1], timeout=20_000)
+    back = shows(mm, drawn(step - 1))
+    assert len({first, played, back}) == 3
+    mm.screenshot(path=ART/'05-matmul-stepped.png')
