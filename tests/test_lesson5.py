@@ -45,3 +45,14 @@ def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
     for sheet in ('nnet', 'mmult'):
         assert abs(read_total_loss(lecture, sheet) - read_total_loss(titanic_xlsx(), sheet)) < 1e-6, sheet
     assert (tmp_path/'linear.recalculated.xlsx').exists() and not list(tmp_path.glob('.*.tmp'))
+
+
+def test_exported_functions_work_outside_the_lesson(lesson5):
+    "dlcourse.spreadsheet_model, imported in this process: add_features and cells give the lesson's X and the sheet's parameters"
+    from dlcourse.spreadsheet_model import add_features, cells, accuracy
+    from dlcourse.spreadsheet import load_titanic, titanic_xlsx, FEATURES
+    df = add_features(load_titanic().dropna(subset=['Age', 'Embarked']).reset_index(drop=True))
+    assert torch.equal(torch.tensor(df[FEATURES].values), lesson5['X'])
+    W = cells(openpyxl.load_workbook(titanic_xlsx())['mmult'], 'S4:T13')
+    assert W.shape == (10, 2) and W.dtype == torch.float64
+    assert accuracy(torch.tensor([0.2, 0.7, 0.6]), torch.tensor([0., 1., 0.])) == 2/3

@@ -5,6 +5,10 @@
 # %% auto #0
 __all__ = ['add_features', 'cells', 'accuracy']
 
+# %% ../../nbs/05_spreadsheet_model.ipynb #1a8335cb
+import openpyxl, pandas as pd, numpy as np, torch
+import torch.nn.functional as F
+
 # %% ../../nbs/05_spreadsheet_model.ipynb #f0a874d8
 def add_features(df):
     "`df` with the spreadsheet's model inputs computed from its data columns, as its formulas do"
