@@ -5,6 +5,7 @@
 # %% ../../nbs/tools/spreadsheet.ipynb #6acce136
 from __future__ import annotations
 import numbers, shutil, subprocess, tempfile
+import numpy as np
 from importlib.resources import files
 from pathlib import Path
 import openpyxl
@@ -78,7 +79,6 @@ FIRST = 4   # the first passenger's row, below the totals (row 1) and the header
 # %% ../../nbs/tools/spreadsheet.ipynb #9534af15
 def _as_matrix(params):
     "`params` as a list of rows of floats (a column per ReLU), and whether it is the linear model's vector"
-    import numpy as np
     p = np.asarray(params.detach().cpu() if hasattr(params, 'detach') else params, dtype=float)
     if p.ndim not in (1, 2) or len(p) != len(FEATURES):
         raise ValueError(f"write_model_xlsx: params must have {len(FEATURES)} rows, one per input ({', '.join(FEATURES)}); got shape {p.shape}")
@@ -99,7 +99,7 @@ def _sheet(ws, df, P, linear):
     pcol = 19                                                      # S: the parameters, as in the lecture's mmult sheet
     lin, relu = pcol + k + 1, pcol + 2*k + 1                       # after a blank column: Lin1..k, then ReLU1..k
     preds = lin if linear else relu + k
-    heads = RAW_ORDER + FEATURES[2:] + [None, 'Column'] + [f'Param{i+1}' for i in range(k)] + [None]
+    heads = RAW_ORDER + list(INPUT_FORMULAS) + [None, 'Column'] + [f'Param{i+1}' for i in range(k)] + [None]
     heads += ['Preds'] if linear else [f'Lin{i+1}' for i in range(k)] + [f'ReLU{i+1}' for i in range(k)] + ['Preds']
     ws.append(heads + ['Loss'])
     L = get_column_letter
@@ -109,20 +109,17 @@ def _sheet(ws, df, P, linear):
         ws.cell(FIRST + i, pcol - 1, name)
         for j in range(k): ws.cell(FIRST + i, pcol + j, P[i][j])
     params = f'${L(pcol)}${FIRST}:${L(pcol + k - 1)}${FIRST + len(FEATURES) - 1}'
-    for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST): _passenger(ws, r, row, params, k, lin, relu, linear)
+    for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST): _passenger(ws, r, row, params, k, lin, relu, preds, linear)
     for c in ws[3]: c.font = Font(bold=True)
     ws.freeze_panes = f'A{FIRST}'
 
 # %% ../../nbs/tools/spreadsheet.ipynb #4adae2af
-def _passenger(ws, r, row, params, k, lin, relu, linear):
+def _passenger(ws, r, row, params, k, lin, relu, preds, linear):
     "Row `r`: the passenger's values, its inputs as formulas, the model and the squared error"
     L = get_column_letter
     for c, v in enumerate(row, 1): ws.cell(r, c, v.item() if hasattr(v, 'item') else v)
-    for c, name in enumerate(FEATURES[2:], 9):
-        f = INPUT_FORMULAS[name]
-        ws.cell(r, c, f.format(r=r) if isinstance(f, str) else f)
+    for c, f in enumerate(INPUT_FORMULAS.values(), 9): ws.cell(r, c, f.format(r=r) if isinstance(f, str) else f)
     ws.cell(r, lin).value = ArrayFormula(f'{L(lin)}{r}:{L(lin + k - 1)}{r}', f'=MMULT(G{r}:P{r},{params})')
-    preds = lin if linear else relu + k
     if not linear:
         for j in range(k): ws.cell(r, relu + j, f'=IF({L(lin + j)}{r}<0,0,{L(lin + j)}{r})')
         ws.cell(r, preds, f'=SUM({L(relu)}{r}:{L(relu + k - 1)}{r})')
