@@ -77,13 +77,18 @@ class CellOutputs:
 
 def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
 
+def _stream_text(o):
+    "A stream output's text; a log on stderr with its lines sorted, since libraries log from sets and threads in no fixed order"
+    text = _join(o.get('text'))
+    return '\n'.join(sorted(text.splitlines())) if o.get('name') == 'stderr' else text
+
 def cell_outputs(cell) -> CellOutputs:
     "Sort the outputs of a notebook code cell into text, images, error and live parts"
     res, texts = CellOutputs(), []
     for o in cell.get('outputs', []):
         res.empty = False
         kind = o.get('output_type')
-        if kind == 'stream': texts.append(_join(o.get('text')))
+        if kind == 'stream': texts.append(_stream_text(o))
         elif kind == 'error': res.error = o.get('ename', 'Error')
         elif kind in ('display_data', 'execute_result'):
             d = o.get('data', {})

@@ -8,7 +8,7 @@ import sys, warnings
 from fastprogress.fastprogress import ProgressBar, MasterBar, ConsoleMasterBar, IN_NOTEBOOK
 
 # %% auto #0
-__all__ = ['KNOWN_WARNINGS', 'TableOnlyBar', 'TableOnlyMasterBar', 'quiet_output']
+__all__ = ['KNOWN_WARNINGS', 'TableOnlyBar', 'TableOnlyMasterBar', 'ignore_known_warnings', 'quiet_output']
 
 # %% ../../nbs/tools/output.ipynb #77f49047
 class TableOnlyBar(ProgressBar):
@@ -29,11 +29,16 @@ KNOWN_WARNINGS = (
     r'load_learner. uses Python.s insecure pickle module',   # fastai's reminder, which lesson 4 explains
     r'CUDA is not available or torch_xla is imported',       # to_fp16() on a CPU: no autocast
     r'.*GradScaler is enabled, but CUDA is not available',   # to_fp16() on a CPU: no gradient scaling
+    r".pin_memory. argument is set as true but no accelerator is found",  # Trainer's data loaders on a CPU (lesson 6)
 )
+
+def ignore_known_warnings():
+    "Leave out the warnings the lessons explain in prose (`KNOWN_WARNINGS`)"
+    for msg in KNOWN_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
 def quiet_output():
     "Leave out the warnings the lessons explain, and outside Jupyter print fastai's results table without progress bars"
-    for msg in KNOWN_WARNINGS: warnings.filterwarnings('ignore', message=msg)
+    ignore_known_warnings()
     if not IN_NOTEBOOK and not sys.stdout.isatty():
         import fastai.callback.progress as fp
         fp.master_bar, fp.progress_bar = TableOnlyMasterBar, TableOnlyBar
