@@ -61,30 +61,28 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.utils.notebook import NotebookProgressCallback
 
 def _mmss(secs): return f'{int(secs) // 60:02d}:{int(secs) % 60:02d}'
+_NOT_METRICS = ('eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch')
 
 class EpochTable(TrainerCallback):
     "Print fastai's results table while a `Trainer` trains: a row per epoch with the losses, the metrics and the time"
+    training = False   # a `trainer.evaluate()` outside training prints nothing
     def on_train_begin(self, args, state, control, **kw): self.training, self.cols, self.loss = True, None, float('nan')
     def on_train_end(self, args, state, control, **kw): self.training = False
     def on_epoch_begin(self, args, state, control, **kw): self.start = time.time()
     def on_log(self, args, state, control, logs=None, **kw):
         if 'loss' in (logs or {}): self.loss = logs['loss']
 
-# %% ../../nbs/tools/text.ipynb #5e7c1337
-_NOT_METRICS = ('eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch')
+    def row(self, state, metrics) -> dict:
+        "The table's row for the epoch that just ended"
+        row = {'epoch': round(state.epoch) - 1, 'train_loss': self.loss, 'valid_loss': metrics.get('eval_loss', float('nan'))}
+        row.update({k.removeprefix('eval_'): v for k, v in metrics.items() if k not in _NOT_METRICS})
+        return {**row, 'time': _mmss(time.time() - self.start)}
 
-def _row(self, state, metrics):
-    "The table's row for the epoch that just ended"
-    row = {'epoch': round(state.epoch) - 1, 'train_loss': self.loss, 'valid_loss': metrics.get('eval_loss', float('nan'))}
-    row.update({k.removeprefix('eval_'): v for k, v in metrics.items() if k not in _NOT_METRICS})
-    return {**row, 'time': _mmss(time.time() - self.start)}
-
-def _on_evaluate(self, args, state, control, metrics=None, **kw):
-    if not getattr(self, 'training', False): return   # a `trainer.evaluate()` after training prints nothing
-    row = _row(self, state, metrics or {})
-    if self.cols is None: self.cols = list(row); print('  '.join(f'{c:>10}' for c in self.cols))
-    print('  '.join(f'{row.get(c, ""):>10.4f}' if isinstance(row.get(c), float) else f'{row.get(c, ""):>10}' for c in self.cols), flush=True)
-EpochTable.on_evaluate = _on_evaluate
+    def on_evaluate(self, args, state, control, metrics=None, **kw):
+        if not self.training: return
+        row = self.row(state, metrics or {})
+        if self.cols is None: self.cols = list(row); print('  '.join(f'{c:>10}' for c in self.cols))
+        print('  '.join(f'{row.get(c, ""):>10.4f}' if isinstance(row.get(c), float) else f'{row.get(c, ""):>10}' for c in self.cols), flush=True)
 
 # %% ../../nbs/tools/text.ipynb #f83d7afc
 def epoch_table(trainer):
