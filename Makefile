@@ -35,9 +35,11 @@ test: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest
 
 # For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.
+# The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do.
 export: $(STAMP)
 	$(BIN)/nbdev-export
-	$(BIN)/nbdev-test --save
+	$(BIN)/nbdev-test --save nbs/tools
+	$(BIN)/dlcourse-execute nbs/0*.ipynb
 	$(BIN)/nbdev-clean
 	$(BIN)/dlcourse-clean --record-settings
 

@@ -1,11 +1,23 @@
-"Shared paths for the tests: the repository root and its virtual environment's commands."
-import shutil, sys
+"""Shared paths and fixtures for the tests. Every lesson, command and kernel the tests start takes the offline CPU path that the
+lessons' outputs were saved on (`OFFLINE_CPU`), whatever this machine has: no downloads, no GPU. With DLCOURSE_TEST_NETWORK=up,
+a stand-in network answers every connection to another host (tests/network_up/sitecustomize.py), to show that nothing changes."""
+import os, shutil, sys
 from pathlib import Path
 import pytest
+from dlcourse.system import OFFLINE_CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LESSON1 = ROOT/'nbs/01_neural_net_basics.ipynb'
+
+
+# the environment before the tests changed it, for the tests that use this machine's GPU
+MACHINE_ENV = dict(os.environ)
+os.environ.update(OFFLINE_CPU)
+NETWORK_UP = ROOT/'tests'/'network_up'
+if os.environ.get('DLCOURSE_TEST_NETWORK') == 'up':
+    os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [str(NETWORK_UP), os.environ.get('PYTHONPATH')]))
+    sys.path.insert(0, str(NETWORK_UP)); import sitecustomize   # noqa: E402,F401  (this process too)
 
 
 def cmd(name):
@@ -72,26 +84,76 @@ def write_default_settings(path):
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
-def run_notebook(nb_path, cwd, env=None, exc_stop=True):
-    "Execute the notebook at `nb_path` in a fresh in-process shell, in folder `cwd`, with the learner's DLCOURSE_* overrides removed and `env` set"
-    import os
-    from unittest.mock import patch
-    from execnb.shell import CaptureShell
-    from fastcore.nbio import read_nb
-    from fastcore.xtras import working_directory
-    with patch.dict(os.environ, env or {}):
-        for k in [k for k in os.environ if k.startswith('DLCOURSE_') and k not in (env or {})]: del os.environ[k]
-        nb = read_nb(nb_path)
-        shell = CaptureShell(nb_path)
-        # as nbdev does when it saves a notebook's outputs: cells marked `#| eval: false` are not run
-        with working_directory(cwd): shell.run_all(nb, exc_stop=exc_stop, preproc=lambda c: c.directives.get('eval') == 'false')
-        return nb, shell
+SETTING_VARS = {f'DLCOURSE_{k.upper()}' for k in ('dataset', 'arch', 'img_size', 'epochs', 'batch_size', 'seed', 'pretrained')}
+
+
+class LessonRun:
+    """A notebook run cell by cell in a Jupyter kernel, as JupyterLab's Run All does (going on after errors), with the lesson's
+    `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up for tests to question"""
+    def __init__(self, nb_path, cwd, env=None, lesson=None, timeout=1800):
+        import nbformat
+        from dlcourse.kernel import Kernel
+        self.path, self.nb = Path(nb_path), nbformat.read(nb_path, as_version=4)
+        # the learner's settings overrides are left out: the run uses the course's settings.ini and `env`
+        env = {**{k: None for k in SETTING_VARS}, 'DLCOURSE_CHECKING': '1', **(env or {})}
+        self.kernel, self.hidden_errors = Kernel(cwd, env, timeout), []
+        mine = {c.id: c for c in self.nb.cells if c.cell_type == 'code'}
+        order = nbformat.read(lesson, as_version=4).cells if lesson else self.nb.cells
+        for c in [c for c in order if c.cell_type == 'code']:
+            if lesson and c.source.lstrip().startswith('#| hide'): self._hidden(c)
+            elif c.id in mine: self.kernel.run_cell(mine.pop(c.id))
+        for c in mine.values(): self.kernel.run_cell(c)   # the clean copy's own last cell, check()
+        self.nb.metadata.pop('widgets', None)
+
+    def _hidden(self, cell):
+        import copy
+        c = copy.deepcopy(cell)
+        if self.kernel.run_cell(c): self.hidden_errors.append(f"{cell.id}: {_error_line(c.outputs)}")
+
+    def save(self):
+        "Save the notebook with its outputs, as JupyterLab does"
+        import nbformat
+        nbformat.write(self.nb, self.path)
+        return self.path
+
+    def run(self, code) -> list: return self.kernel.run(code)
+
+    def value(self, expr):
+        "The value of the Python expression `expr` in the kernel, sent back as JSON"
+        import json
+        from dlcourse.kernel import stream_text
+        return json.loads(stream_text(self.run(f"import json as _json\nprint(_json.dumps({expr}))")).strip().splitlines()[-1])
+
+    def errors(self) -> list:
+        "The cells of the notebook that raised, as one line each"
+        return [f"{c.id}: {_error_line(c.outputs)}" for c in self.nb.cells if c.cell_type == 'code' and _error_line(c.outputs)]
+
+    def close(self): self.kernel.close()
+
+
+def _error_line(outputs):
+    e = next((o for o in outputs if o.get('output_type') == 'error'), None)
+    return e and f"{e['ename']}: {e['evalue']}".splitlines()[0]
 
 
 def outputs_text(nb):
     "All the text a notebook's code cells printed or returned, joined (as dlcourse-check reads it)"
     from dlcourse.check import cell_outputs
     return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
+
+
+def cell_text(nb, code):
+    "What the clean copy's one code cell containing `code` showed, as dlcourse-check reads it"
+    from dlcourse.check import cell_outputs
+    hits = [cell_outputs(c).text for c in nb.cells if c.cell_type == 'code' and code in c.source]
+    assert len(hits) == 1, code
+    return hits[0]
+
+
+def tables(nb, code):
+    "The number of rows of each HTML table (fastai's results in a kernel) that the cell containing `code` showed"
+    return [h.count('<tr>') - 1 for c in nb.cells if c.cell_type == 'code' and code in c.source for o in c.outputs
+            for h in [''.join(o.get('data', {}).get('text/html', ''))] if '<table' in h]
 
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
@@ -105,26 +167,35 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def lesson_run(course):
-    """`lesson_run(name)`: lesson `name` executed once per test session, as nbdev saved it (execnb, its `#| hide` tests included,
-    going on after an error), with dlcourse-check's report of its outputs against the saved ones. The clean copy holds the same
-    code without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
-    from types import SimpleNamespace
+    """`lesson_run(name)`: the clean copy of lesson `name`, run once per test session in a Jupyter kernel as a learner runs it in
+    JupyterLab, with the lesson's `#| hide` cells (its unit checks) run at their places, and saved as JupyterLab saves it; then
+    dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code without the `#| hide` cells
+    (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
     from dlcourse.check import check_notebook
     runs = {}
     def run(name):
         if name not in runs:
             for dep in LESSON_NEEDS.get(name, []): run(dep)
-            nb, shell = run_notebook(course/'nbs'/name, course/'nbs', exc_stop=False)
-            runs[name] = SimpleNamespace(nb=nb, shell=shell, course=course, reports=check_notebook(course/'clean'/name, ran=nb))
+            r = LessonRun(course/'clean'/name, course/'clean', lesson=course/'nbs'/name)
+            r.course, r.reports = course, check_notebook(r.save())
+            runs[name] = r
         return runs[name]
-    return run
+    yield run
+    for r in runs.values(): r.close()
 
 
 @pytest.fixture(scope='session')
 def lesson1(lesson_run):
-    "Lesson 1's session run: (the executed notebook, its shell)"
-    r = lesson_run('01_neural_net_basics.ipynb')
-    return r.nb, r.shell
+    "Lesson 1's session run"
+    return lesson_run('01_neural_net_basics.ipynb')
+
+
+def drawn(run, plot, **values):
+    "Move the sliders of the lesson's `plot` (in its kernel) to `values`; (its title, its PNG, how many times it has drawn)"
+    import base64
+    run.run(f"for _k, _v in {values!r}.items(): {plot}.controls[_k].value = _v\nassert {plot}.wait()")
+    v = run.value(f"dict(title={plot}.title, png=__import__('base64').b64encode(bytes({plot}.image.value)).decode(), renders={plot}.renders)")
+    return v['title'], base64.b64decode(v['png']), v['renders']
 
 
 def title_band(png):

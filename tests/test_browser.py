@@ -3,7 +3,7 @@ the plots; its clean copy shows no outputs or prose, runs, and checks against th
 import base64, re, time
 import pytest
 from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all, command
-from conftest import ROOT, course_copy, need_chromium, title_band
+from conftest import ROOT, course_copy, need_chromium, title_band, drawn
 
 ART = ROOT/'artifacts'/'e2e'
 CURRENT = '.jp-NotebookPanel:not(.lm-mod-hidden)'   # the notebook in the visible tab
@@ -36,14 +36,13 @@ def picture(plot):
 def slider_values(plot): return [float(h.get_attribute('aria-valuenow')) for h in plot.locator('.noUi-handle').all()]
 
 
-def shows_title_of(plot, ref, timeout=20):
-    "Wait until the picture in the page has the title band that `ref` (the same plot, drawn in this process) draws for the page's slider values"
-    deadline = time.monotonic() + timeout
+def shows_title_of(plot, lesson1, name, timeout=20):
+    "Wait until the picture in the page has the title band that plot `name` of the session's lesson 1 draws for the page's slider values"
+    keys, deadline = lesson1.value(f"list({name}.controls)"), time.monotonic() + timeout
     while True:
-        for w, v in zip(ref.controls.values(), slider_values(plot)): w.value = v
-        assert ref.wait()
-        if (title_band(picture(plot)) == title_band(ref.image.value)).all(): return ref.title
-        assert time.monotonic() < deadline, f"the picture in the page does not show the title {ref.title!r}"
+        title, png, _ = drawn(lesson1, name, **dict(zip(keys, slider_values(plot))))
+        if (title_band(picture(plot)) == title_band(png)).all(): return title
+        assert time.monotonic() < deadline, f"the picture in the page does not show the title {title!r}"
         time.sleep(0.2)
 
 
@@ -72,13 +71,12 @@ def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
     quad = plots.nth(1)                      # the quadratic with its loss in the title
     quad.scroll_into_view_if_needed()
     page.screenshot(path=ART/'01-ran.png')
-    ref = lesson1[1].user_ns['plot_quad']
     first = picture(quad)
     assert (title_band(first) < 128).any(), "the first picture has a title"
-    title = shows_title_of(quad, ref)        # the title is read from the picture itself
+    title = shows_title_of(quad, lesson1, 'plot_quad')        # the title is read from the picture itself
     assert re.fullmatch(r'MSE: \d+\.\d\d', title)
     move_slider(page, quad, 0)               # a
-    moved = shows_title_of(quad, ref)
+    moved = shows_title_of(quad, lesson1, 'plot_quad')
     assert re.fullmatch(r'MSE: \d+\.\d\d', moved) and moved != title
     assert (title_band(picture(quad)) != title_band(first)).any()
     quad.screenshot(path=ART/'01-quadratic-moved.png')

@@ -2,7 +2,7 @@
 import json, os, re, subprocess, sys, time, warnings
 from pathlib import Path
 import pytest
-from conftest import ROOT, make_image_folder, run_notebook, outputs_text, course_copy
+from conftest import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, tables
 
 LESSON = 'nbs/02_training.ipynb'
 PREDICT = '''
@@ -24,43 +24,37 @@ def predict_in_fresh_process(model, files):
 @pytest.fixture(scope='module')
 def default_run(lesson_run):
     "Lesson 2 as run once this session on the default settings, in the session's copy of the course (so models/ is the copy's)"
-    r = lesson_run('02_training.ipynb')
-    return r.course, r.nb, r.shell
+    return lesson_run('02_training.ipynb')
 
 
 def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
-    repo, nb, shell = default_run
-    from dlcourse.check import cell_outputs
-    assert not [c.source for c in nb.cells if c.cell_type == 'code' and cell_outputs(c).error], "no cell raised"
-    text = outputs_text(nb)
-    assert 'epoch     train_loss  valid_loss  error_rate  time' in text and '█' not in text
-    err = float(re.search(r'^error rate: (\d\.\d+)$', text, re.M).group(1))
+    r = default_run
+    assert not r.errors(), r.errors()
+    assert re.search(r'epoch\s+train_loss\s+valid_loss\s+error_rate\s+time', outputs_text(r.nb))
+    err = float(re.search(r'^error rate: (\d\.\d+)$', outputs_text(r.nb), re.M).group(1))
     assert err <= 0.10, f"error rate {err:.3f}"
-    assert (repo/'models/model.pkl').stat().st_size > 1_000_000
+    assert (r.course/'models/model.pkl').stat().st_size > 1_000_000
 
 
 def test_default_run_says_how_it_trained(default_run):
     "Offline the body is random: the lesson says so, and trains the whole model from the first epoch (no frozen epoch)"
-    _, nb, shell = default_run
-    from dlcourse.check import cell_outputs
-    def out(code): return ''.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code' and code in c.source)
-    scratch = 'so training from scratch' in out('pretrained = pretrained_available(arch)\nlearn = vision_learner(')
-    table, epochs = out('learn.fit_one_cycle(s.epochs'), shell.user_ns['s'].epochs
-    assert table.count('epoch     train_loss') == (1 if scratch else 2), "fit_one_cycle prints one table; fine_tune two"
-    assert len(re.findall(r'^\d+ ', table, re.M)) == (epochs if scratch else epochs + 1)
+    r = default_run
+    assert cell_text(r.nb, 'pretrained = pretrained_available(arch)') == \
+        'pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training from scratch'
+    assert cell_text(r.nb, 'device_note(dls.device)') == 'Training on the CPU: PyTorch sees no GPU'
+    assert tables(r.nb, 'learn.fit_one_cycle(s.epochs') == [r.value('s.epochs')], "fit_one_cycle: one table, a row per epoch"
+    assert r.value("[type(t).__name__ for t in learn.dls.after_batch.fs]") == ['IntToFloatTensor'], "no ImageNet normalisation"
 
 
 def test_predict_example_is_an_unsure_one(default_run):
     "The example image is the least confident validation image, so its probabilities teach something"
-    _, _, shell = default_run
-    probs = shell.user_ns['probs']
-    assert abs(float(probs.sum()) - 1) < 1e-4 and float(probs.max()) < 0.9, probs
+    total, top = default_run.value('[float(probs.sum()), float(probs.max())]')
+    assert abs(total - 1) < 1e-4 and top < 0.9, (total, top)
 
 
 def test_model_pkl_predicts_in_a_fresh_process(default_run):
-    repo, _, shell = default_run
-    files = shell.user_ns['dls'].valid_ds.items[:10]
-    out = predict_in_fresh_process(repo/'models/model.pkl', files)
+    files = default_run.value('[str(f) for f in dls.valid_ds.items[:10]]')
+    out = predict_in_fresh_process(default_run.course/'models/model.pkl', files)
     assert not out['dlcourse_imported'], "model.pkl should need only fastai (its label function is fastai's parent_label)"
     right = 0
     for f, probs in zip(files, out['res']):
@@ -71,16 +65,15 @@ def test_model_pkl_predicts_in_a_fresh_process(default_run):
 
 
 def test_classify_and_lean_path_match_predict(default_run):
-    _, _, shell = default_run
-    from dlcourse.training import classify
-    from dlcourse.models import LeanPredictor
-    learn, files = shell.user_ns['learn'], shell.user_ns['dls'].valid_ds.items[:20]
-    lean = LeanPredictor(learn)
-    for f in files:
-        probs = classify(learn, f)
-        assert list(probs) == list(learn.dls.vocab) and all(p >= 0 for p in probs.values())
-        assert abs(sum(probs.values()) - 1) < 1e-5
-        assert max(abs(probs[k] - v) for k, v in lean.classify(f).items()) < 1e-4
+    "lesson 2's classify and the tools' LeanPredictor give predict's probabilities, in the lesson's kernel"
+    default_run.run("""from dlcourse.training import classify
+from dlcourse.models import LeanPredictor
+_lean = LeanPredictor(learn)
+for _f in dls.valid_ds.items[:20]:
+    _p = classify(learn, _f)
+    assert list(_p) == list(learn.dls.vocab) and all(v >= 0 for v in _p.values()), _p
+    assert abs(sum(_p.values()) - 1) < 1e-5, _p
+    assert max(abs(_p[k] - v) for k, v in _lean.classify(_f).items()) < 1e-4, _f""")
 
 
 def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
@@ -88,10 +81,12 @@ def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
     data = make_image_folder(tmp_path/'colours', broken=['red/broken.png'])
     repo = course_copy(tmp_path/'course', with_clean=False)
     env = dict(DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_BATCH_SIZE='8', DLCOURSE_IMG_SIZE='32')
-    nb, shell = run_notebook(repo/LESSON, repo/'nbs', env)
-    assert shell.exc is None
-    assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(nb)
-    assert list(shell.user_ns['dls'].vocab) == ['blue', 'red']
+    r = LessonRun(repo/LESSON, repo/'nbs', env)
+    try:
+        assert not r.errors(), r.errors()
+        assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(r.nb)
+        assert r.value('list(dls.vocab)') == ['blue', 'red']
+    finally: r.close()
     out = predict_in_fresh_process(repo/'models/model.pkl', [data/'red/red_0.png', data/'blue/blue_0.png'])
     assert [list(p) for p in out['res']] == [['blue', 'red']] * 2
 
@@ -126,7 +121,7 @@ def test_pretrained_auto_offline_trains_from_scratch_quickly(tmp_path):
     assert lines[1] == "{'pretrained': False}"
     assert float(lines[2].split('=')[1]) < 10
     r = subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', 'yes'], env=env, capture_output=True, text=True, cwd=ROOT)
-    assert 'RuntimeError: pretrained = yes: no weights for convnext_tiny_in22k in the cache' in r.stdout
+    assert 'RuntimeError: pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: convnext_tiny_in22k has no weights in the cache' in r.stdout
 
 
 CACHED = '''

@@ -9,8 +9,10 @@ LESSON5 = '05_spreadsheet_model.ipynb'
 
 @pytest.fixture(scope='module')
 def lesson5(lesson_run):
+    "Lesson 5's session run, with its tensors (as float64 tensors) and the path of the spreadsheet it wrote"
     r = lesson_run(LESSON5)
-    return r.shell.user_ns
+    ns = {k: torch.tensor(r.value(f'{k}.tolist()'), dtype=torch.float64) for k in ('W', 'X', 'y', 'w')}
+    return dict(ns, run=r, xl=r.value('str(xl)'), mmult_loss=r.value('mmult_loss(W).item()'))
 
 
 def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
@@ -19,7 +21,7 @@ def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
     from dlcourse.spreadsheet import recalculate, read_total_loss
     ns = lesson5
     W, X, y = ns['W'], ns['X'], ns['y']
-    want = ns['mmult_loss'](W).item()
+    want = ns['mmult_loss']
     got = read_total_loss(recalculate(ns['xl'], tmp_path/'recalculated.xlsx'))
     assert isinstance(got, float), got
     assert abs(got - want) < 1e-6, (got, want)
@@ -36,10 +38,11 @@ def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
 def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
     "A linear model written with write_model_xlsx, and the lecture's own workbook, recalculated: the losses PyTorch gives"
     need_libreoffice()
-    from dlcourse.spreadsheet import recalculate, read_total_loss, write_model_xlsx, titanic_xlsx
+    from dlcourse.spreadsheet import recalculate, read_total_loss, titanic_xlsx
     ns = lesson5
     w, X, y = ns['w'], ns['X'], ns['y']
-    xl = write_model_xlsx(ns['df'], w, tmp_path/'linear.xlsx')
+    ns['run'].run(f"from dlcourse.spreadsheet import write_model_xlsx as _write\n_xl = _write(df, w, {str(tmp_path/'linear.xlsx')!r})")
+    xl = ns['run'].value('str(_xl)')   # the lesson's DataFrame and parameters, written in its kernel
     assert abs(read_total_loss(recalculate(xl)) - ((X@w - y)**2).mean().item()) < 1e-6
     lecture = recalculate(titanic_xlsx(), tmp_path/'titanic.xlsx')
     for sheet in ('nnet', 'mmult'):

@@ -1,7 +1,6 @@
 """Lesson 6 beyond its own run (its bad-input checks are #| hide cells, run by the lesson_run fixture): the issue's figures on
 this machine, the online section's code run against a stand-in for the Hub, and `dlcourse.nlp` imported on its own."""
-import time
-from unittest.mock import patch
+import textwrap, time
 import pytest
 
 LESSON6 = '06_nlp.ipynb'
@@ -21,38 +20,46 @@ def cell(nb, start):
 
 def test_pretrained_against_random_meets_the_issue_figures(lesson6):
     "Issue 14's targets on this machine (the lesson's own hidden checks are looser, for other hardware): the fine-tuned model at least 0.93 accurate, at least 0.25 above the same training from random weights"
-    r = lesson6.shell.user_ns['results']
-    assert r.loc['accuracy', 'pretrained'] >= 0.93, r
-    assert r.loc['accuracy', 'pretrained'] - r.loc['accuracy', 'random'] >= 0.25, r
+    acc = lesson6.value("results.loc['accuracy'].to_dict()")
+    assert acc['pretrained'] >= 0.93, acc
+    assert acc['pretrained'] - acc['random'] >= 0.25, acc
 
 
 def test_offline_the_online_section_says_so_without_waiting(lesson6):
-    "Here (no internet) the lesson printed its one line, and the probe it relies on gives up within its few seconds"
+    "Here (offline, as the tests always are) the lesson printed its one line, and the probe it relies on answers at once"
     from dlcourse.data import reachable
-    out = [o for c in lesson6.nb.cells if c.cell_type == 'code' and c.source.startswith('online =') for o in c.outputs]
-    assert [o.get('text') for o in out] == [["Offline: huggingface.co cannot be reached, so the IMDB section is skipped.\n"]], out
+    from dlcourse.check import cell_outputs
+    out = [cell_outputs(c).text for c in lesson6.nb.cells if c.cell_type == 'code' and c.source.startswith('online =')]
+    assert out == ["Offline: huggingface.co cannot be reached, so the IMDB section is skipped."], out
     start = time.perf_counter()
     assert reachable('huggingface.co') is False
     assert time.perf_counter() - start < 5
 
 
+IMDB_STANDIN = """
+from datasets import Dataset, DatasetDict
+def _split(n): return Dataset.from_dict({'text': ['a wonderful film' if i % 2 else 'a dreadful film' for i in range(n)],
+                                         'label': [i % 2 for i in range(n)]})
+_imdb = DatasetDict(train=_split(2500), test=_split(600), unsupervised=_split(10))
+"""
+
+
 def test_online_section_fine_tunes_on_what_the_hub_returns(lesson6):
-    "The IMDB cell, run in the lesson's session with the Hub answering (a stand-in with IMDB's columns and sizes): it trains with the lesson's fine_tune and classifies"
-    from datasets import Dataset, DatasetDict
-    def split(n): return Dataset.from_dict({'text': ['a wonderful film' if i % 2 else 'a dreadful film' for i in range(n)],
-                                            'label': [i % 2 for i in range(n)]})
-    imdb = DatasetDict(train=split(2500), test=split(600), unsupervised=split(10))
-    ns = lesson6.shell.user_ns
-    # patch.dict puts the lesson's namespace back as it was afterwards (the names the cell defines go with it)
-    with patch.dict(ns, reachable=lambda *a, **k: True), patch('datasets.load_dataset', return_value=imdb) as load:
-        out = lesson6.shell.run(cell(lesson6.nb, 'online =') + '\n' + cell(lesson6.nb, 'if online:'))
-        assert lesson6.shell.exc is None, lesson6.shell.exc
-        load.assert_called_once_with('stanfordnlp/imdb')
-        tr = ns['imdb_trainer']
-        assert len(tr.train_dataset) == 2000 and len(tr.eval_dataset) == 500
-        assert tr.state.epoch == 1 and tr.model is not ns['model'], "a fresh pretrained model, one epoch"
-    text = ''.join(''.join(o.get('text', '')) for o in out)
-    assert 'Offline' not in text and 'epoch' in text and "'what a wonderful day':" in text, text
+    """The IMDB section, run in the lesson's kernel with the Hub answering (the offline switch lifted, the probe answering yes,
+    and a stand-in dataset with IMDB's columns and sizes): it trains with the lesson's fine_tune and classifies"""
+    code = cell(lesson6.nb, 'online =') + '\n' + cell(lesson6.nb, 'if online:')
+    lesson6.run(IMDB_STANDIN)
+    out = lesson6.run(f"""import os
+from unittest.mock import patch
+with patch.dict(os.environ, DLCOURSE_OFFLINE='0'), patch('dlcourse.machine.reachable', return_value=True), \\
+     patch('datasets.load_dataset', return_value=_imdb) as _load:
+{textwrap.indent(code, '    ')}
+    _load.assert_called_once_with('stanfordnlp/imdb')""")
+    got = lesson6.value("[len(imdb_trainer.train_dataset), len(imdb_trainer.eval_dataset), imdb_trainer.state.epoch, imdb_trainer.model is not model]")
+    assert got == [2000, 500, 1.0, True], "a fresh pretrained model, one epoch"
+    from dlcourse.check import cell_outputs
+    text = cell_outputs({'outputs': out}).text
+    assert 'Online: huggingface.co answers, so the IMDB section runs.' in text and 'epoch' in text and "'what a wonderful day':" in text, text
 
 
 def test_classify_text_imported_from_the_package():

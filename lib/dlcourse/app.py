@@ -11,6 +11,7 @@ from PIL import Image
 from fastcore.script import call_parse
 from .settings import course_settings
 from .system import atomic, free_port
+from .machine import note, default_device
 from .models import models_dir, train_quick, size_kwargs, timm_name, LeanPredictor
 
 # %% auto #0
@@ -20,11 +21,17 @@ __all__ = ['MAX_PIXELS', 'NOT_AN_IMAGE', 'lesson2_model', 'export_safe', 'SafePr
 
 # %% ../../nbs/tools/app.ipynb #1911439d
 def lesson2_model(s=None) -> Path:
-    "The path of lesson 2's `models/model.pkl`; trained briefly (one epoch, lesson 2's data and arch) and exported first if missing"
+    "The path of lesson 2's `models/model.pkl` (trained briefly first if missing), saying in one line how it was trained"
+    from fastai.vision.all import load_learner, Normalize
     pkl = models_dir()/'model.pkl'
     if not pkl.exists():
         learn = train_quick(s)
         with atomic(pkl) as tmp: learn.export(tmp.resolve())
+    learn = load_learner(pkl)   # the course's own file
+    arch = learn.arch if isinstance(learn.arch, str) else learn.arch.__name__
+    used, device = any(isinstance(t, Normalize) for t in learn.dls.after_batch.fs), default_device().type
+    note(f"models/model.pkl: lesson 2's {arch}, trained from {'pretrained' if used else 'random'} weights on this machine ({device})",
+         device=device, pretrained={arch: dict(used=used, why=f"lesson 2 trained it from {'pretrained' if used else 'random'} weights")})
     return pkl
 
 # %% ../../nbs/tools/app.ipynb #24d07102

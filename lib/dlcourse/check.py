@@ -8,9 +8,9 @@ import base64, io, math, os, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
-from unittest.mock import patch
 from fastcore.nbio import read_nb
 from .clean import load_nb, CleanError
+from .machine import run_facts, machine_diff
 
 # %% auto #0
 __all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'EXIT_SAME', 'EXIT_DIFFERENT', 'EXIT_UNCHECKABLE', 'EXIT_SETTINGS', 'CheckError', 'tokens',
@@ -97,7 +97,8 @@ def cell_outputs(cell) -> CellOutputs:
             elif _plotly_mime in d: res.charts.append(d[_plotly_mime])   # its PNG, if any, only exists where kaleido found a Chrome
             elif 'image/png' in d: res.images.append(_join(d['image/png']))
             elif html and '<progress' in html and '<table' not in html: res.live = True
-            elif html and (not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
+            elif _display_obj.match(plain.strip()) and not html.strip(): continue   # a progress bar, emptied when it finished
+            elif html and ('<table' in html or not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
             else: texts.append(plain)
     res.text = '\n'.join(texts)
     return res
@@ -112,6 +113,7 @@ def _short(line, n=70): return line.strip() if len(line.strip()) <= n else line.
 def compare_text(want, got):
     "('same'|'close'|'different', the first differing line of each) for two texts"
     if tokens(want) == tokens(got): return 'same', ''
+    if _tokens_close(tokens(want), tokens(got)): return 'close', ''   # the same, wrapped at another width
     lw = [l for l in _mask_timing_columns(want).splitlines() if l.strip()]
     lg = [l for l in _mask_timing_columns(got).splitlines() if l.strip()]
     for a, b in zip(lw, lg):
@@ -241,14 +243,11 @@ def check_notebook(path, ran=None) -> list:
 
 # %% ../../nbs/tools/check.ipynb #55be71a8
 def run_copy(path):
-    "Execute a temporary copy of the notebook at `path` in a fresh shell, going on after errors; the file at `path` is not touched"
-    from execnb.shell import CaptureShell
-    from fastcore.xtras import working_directory
+    "Run a temporary copy of the notebook at `path` in a Jupyter kernel, in its folder, going on after errors; the file is not touched"
+    import nbformat
+    from dlcourse.kernel import execute
     path = Path(path).resolve()
-    nb = read_nb(path)
-    with patch.dict(os.environ, DLCOURSE_CHECKING='1'), working_directory(path.parent):
-        CaptureShell(path).run_all(nb, exc_stop=False)
-    return nb
+    return execute(nbformat.read(path, as_version=4), path.parent, dict(DLCOURSE_CHECKING='1'))
 
 # %% ../../nbs/tools/check.ipynb #20a13231
 EXIT_SAME, EXIT_DIFFERENT, EXIT_UNCHECKABLE, EXIT_SETTINGS = 0, 1, 2, 3
@@ -263,19 +262,21 @@ def settings_diff(lesson, path) -> dict:
     except (FileNotFoundError, ValueError): return {}
     return {k: (v, mine.get(k)) for k, v in saved.items() if mine.get(k) != v}
 
-def settings_line(diff) -> str:
-    "One line naming the settings that differ from the lesson's"
-    return "Your settings differ from the lesson's: " + ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in diff.items())
+def settings_line(diff, machine=()) -> str:
+    "One line naming the settings that differ from the lesson's, and then the facts of the machine (`machine_diff`)"
+    parts = ["Your settings differ from the lesson's: " + ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in diff.items())] if diff else []
+    return '; '.join(parts + list(machine))
 
 # %% ../../nbs/tools/check.ipynb #1872ea1c
-def summary(reports, diff=None) -> str:
-    "One line: how many cells of each kind, and the verdict (differences expected where the settings `diff` differ)"
+def summary(reports, diff=None, machine=()) -> str:
+    "One line: how many cells of each kind, and the verdict (differences expected where the settings `diff` or the `machine` differ)"
     from collections import Counter
     cnt = Counter('changed code' if r.changed else r.status for r in reports)
     parts = ', '.join(f"{v} {k}" for k, v in sorted(cnt.items(), key=lambda kv: -kv[1]))
     bad = sum(r.failed for r in reports)
     verdict = "everything you ran matches the lesson" if not bad else f"{bad} cell{'s' if bad > 1 else ''} differ{'s' if bad == 1 else ''} from the lesson"
-    if bad and diff: verdict += f", as expected with your settings ({', '.join(diff)} changed): not mistakes"
+    why = ([f"your settings ({', '.join(diff)} changed)"] if diff else []) + (["your machine"] if machine else [])
+    if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
     return f"{len(reports)} code cells: {parts}. {verdict}."
 
 def report(path, run=False, file=None) -> int:
@@ -287,21 +288,21 @@ def report(path, run=False, file=None) -> int:
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
     else: ran = None
-    diff = settings_diff(lesson, path)
-    if diff: print(settings_line(diff), file=file or sys.stdout)
+    diff, machine = settings_diff(lesson, path), machine_diff(run_facts(lesson), run_facts(ran or nb))
+    if diff or machine: print(settings_line(diff, machine), file=file or sys.stdout)
     reports = check_notebook(path, ran)
     for r in reports: print(r.line(), file=file or sys.stdout)
-    print(summary(reports, diff), file=file or sys.stdout)
+    print(summary(reports, diff, machine), file=file or sys.stdout)
     if not any(r.failed for r in reports): return EXIT_SAME
-    return EXIT_SETTINGS if diff else EXIT_DIFFERENT
+    return EXIT_SETTINGS if diff or machine else EXIT_DIFFERENT
 
 # %% ../../nbs/tools/check.ipynb #a8628dfe
 @call_parse
 def dlcourse_check(
     notebook:str,  # A clean copy of a lesson (in clean/), run by you
-    run:bool=False,  # Run a temporary copy first, in a fresh shell, instead of using the outputs saved in it
+    run:bool=False,  # Run a temporary copy first, in a fresh Jupyter kernel, instead of using the outputs saved in it
 ):
-    "Compare the outputs of your clean notebook, cell by cell, with the lesson's. Exit status: 0 all match, 1 some differ, 2 cannot check, 3 some differ as expected with your settings"
+    "Compare the outputs of your clean notebook, cell by cell, with the lesson's. Exit status: 0 all match, 1 some differ, 2 cannot check, 3 some differ as expected with your settings or machine"
     try: status = report(notebook, run=run)
     except CheckError as e:
         print(f"dlcourse-check: {e}", file=sys.stderr); sys.exit(EXIT_UNCHECKABLE)

@@ -8,7 +8,7 @@ import os, re, socket, threading
 from pathlib import Path
 from fastcore.foundation import L
 from .settings import project_root
-from .system import atomic
+from .system import atomic, offline
 
 # %% auto #0
 __all__ = ['DatasetError', 'cache_dir', 'digits_path', 'reachable', 'breed_label', 'pets_path', 'class_folder_files',
@@ -41,7 +41,8 @@ def digits_path(size=64) -> Path:
 
 # %% ../../nbs/tools/data.ipynb #ad2f9840
 def reachable(host, port=443, timeout=3.) -> bool:
-    "Can a TCP connection to `host`:`port` be opened within `timeout` seconds (name lookup included)?"
+    "Can a TCP connection to `host`:`port` be opened within `timeout` seconds (name lookup included)? Never under `DLCOURSE_OFFLINE=1`"
+    if offline(): return False
     res = [False]
     def _try():
         try:

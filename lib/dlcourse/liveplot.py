@@ -4,7 +4,7 @@
 
 # %% ../../nbs/tools/liveplot.ipynb #a004fcfd
 from __future__ import annotations
-import io, threading
+import base64, io, threading
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -131,11 +131,11 @@ def _kernel_attached():
 
 @patch
 def _repr_mimebundle_(self: LivePlot, **kwargs):
-    "The live widget under a kernel; a PNG of the current state (and a text summary) everywhere else"
+    "The live widget under a kernel, a PNG of the current state for where widgets cannot show (a saved notebook), and a text summary"
     vals = ', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v!r}' for k, v in self.values.items())
     data = {'text/plain': f"LivePlot({vals})"}
     if _kernel_attached(): data.update(super(LivePlot, self)._repr_mimebundle_(**kwargs) or {})
-    elif self.image.value: data['image/png'] = bytes(self.image.value)
+    if self.image.value: data['image/png'] = base64.b64encode(bytes(self.image.value)).decode()
     data['text/plain'] = f"LivePlot({vals})"
     return data
 

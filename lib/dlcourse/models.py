@@ -9,10 +9,11 @@ import torch, timm
 from fastai.vision.all import ImageDataLoaders, PILImage, Resize, vision_learner, error_rate, set_seed
 from .settings import course_settings, project_root
 from .data import dataset_files, reachable
+from .machine import note, offline
 
 # %% auto #0
-__all__ = ['timm_name', 'size_kwargs', 'cached_weights', 'pretrained_available', 'model_kwargs', 'course_dls', 'models_dir',
-           'train_quick', 'LeanPredictor']
+__all__ = ['timm_name', 'size_kwargs', 'PretrainedError', 'cached_weights', 'check_weights', 'fetch_weights',
+           'pretrained_available', 'model_kwargs', 'course_dls', 'models_dir', 'train_quick', 'LeanPredictor']
 
 # %% ../../nbs/tools/models.ipynb #38aa155c
 def timm_name(arch) -> str:
@@ -26,6 +27,9 @@ def size_kwargs(arch, img_size) -> dict:
     return dict(img_size=img_size) if cfg is not None and cfg.fixed_input_size else {}
 
 # %% ../../nbs/tools/models.ipynb #b86c5019
+class PretrainedError(RuntimeError):
+    "Pretrained weights that were asked for and cannot be used; the message says what to do"
+
 def cached_weights(arch) -> str | None:
     "The file of `arch`'s pretrained weights in the Hugging Face cache, if there is one"
     cfg = timm.models.get_pretrained_cfg(timm_name(arch))
@@ -35,21 +39,62 @@ def cached_weights(arch) -> str | None:
         f = try_to_load_from_cache(cfg.hf_hub_id, fn)
         if isinstance(f, str): return f
 
+def check_weights(f, arch) -> str:
+    "`f` if the checkpoint file reads, else a `PretrainedError` naming it and the folder to delete"
+    try:
+        if f.endswith('.safetensors'):
+            from safetensors import safe_open
+            with safe_open(f, 'pt') as sf: list(sf.keys())
+        else: torch.load(f, map_location='cpu', weights_only=True, mmap=True)
+    except Exception as e:
+        repo = next((p for p in Path(f).parents if p.name.startswith('models--')), Path(f).parent)
+        raise PretrainedError(f"{f}: a damaged or incomplete download of {arch}'s pretrained weights ({type(e).__name__}); "
+                              f"delete {repo} and run again") from None
+    return f
+
+# %% ../../nbs/tools/models.ipynb #e9799470
+def fetch_weights(arch) -> str:
+    "Download `arch`'s pretrained weights into the Hugging Face cache, where timm looks; a failure gets one line"
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+    repo, err = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id, None
+    for fn in ('model.safetensors', 'pytorch_model.bin'):
+        try: return check_weights(hf_hub_download(repo, fn), arch)
+        except EntryNotFoundError as e: err = e
+        except PretrainedError: raise
+        except Exception as e: err = e; break
+    raise PretrainedError(f"{arch}: downloading its pretrained weights from huggingface.co failed ({type(err).__name__}); "
+                          "to go on offline, set pretrained = no in settings.ini")
+
+def _said(arch, used, why, line) -> bool:
+    "Note in one `line` whether `arch` trains from pretrained weights, and `why`"
+    note(line, pretrained={arch: dict(used=used, why=why)})
+    return used
+
 def pretrained_available(arch, s=None) -> bool:
-    "Can timm load pretrained weights for `arch` (cached, or the hub reachable)? Says so in one line when it cannot"
+    "Can timm load pretrained weights for `arch`: cached, or downloaded now? Says which in one line"
     s = s or course_settings()
-    if s.pretrained == 'no': return False
-    if cached_weights(arch) or reachable('huggingface.co'): return True
-    if s.pretrained == 'yes': raise RuntimeError(f"pretrained = yes: no weights for {arch} in the cache and huggingface.co cannot be reached")
-    print(f"pretrained = auto: no weights for {arch} in the cache and no network, so training from scratch")
-    return False
+    if s.pretrained == 'no': return _said(arch, False, 'pretrained = no', f"pretrained = no: training {arch} from random weights")
+    f = cached_weights(arch)
+    if f:
+        check_weights(f, arch)
+        return _said(arch, True, 'cached', f"pretrained = {s.pretrained}: using {arch}'s pretrained weights, from the Hugging Face cache")
+    if offline():
+        if s.pretrained == 'yes':
+            raise PretrainedError(f"pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: {arch} has no weights in the cache, "
+                                  "and downloading them is switched off; set pretrained = auto, or unset DLCOURSE_OFFLINE")
+    elif timm.models.get_pretrained_cfg(timm_name(arch)) is not None and reachable('huggingface.co'):
+        fetch_weights(arch)
+        return _said(arch, True, 'downloaded', f"pretrained = {s.pretrained}: downloaded {arch}'s pretrained weights from huggingface.co")
+    if s.pretrained == 'yes': raise PretrainedError(f"pretrained = yes: no weights for {arch} in the cache and huggingface.co cannot be reached")
+    return _said(arch, False, 'offline', f"pretrained = auto: no weights for {arch} in the cache and no network, so training from scratch")
 
 def model_kwargs(arch, s=None) -> dict:
-    "What `vision_learner` needs for `arch` under settings `s`: `pretrained` (with the cached file, if any) and `img_size` where the model needs it"
+    "What `vision_learner` needs for `arch` under settings `s`: `pretrained` (with the cached file) and `img_size` where the model needs it"
     s = s or course_settings()
-    kw, f = size_kwargs(arch, s.img_size), cached_weights(arch) if s.pretrained != 'no' else None
-    if f: return dict(kw, pretrained=True, pretrained_cfg_overlay=dict(file=f))
-    return dict(kw, pretrained=pretrained_available(arch, s))
+    kw = size_kwargs(arch, s.img_size)
+    if not pretrained_available(arch, s): return dict(kw, pretrained=False)
+    return dict(kw, pretrained=True, pretrained_cfg_overlay=dict(file=cached_weights(arch)))
 
 # %% ../../nbs/tools/models.ipynb #5b8296b6
 def course_dls(s=None):

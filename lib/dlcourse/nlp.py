@@ -11,7 +11,6 @@ from scipy.stats import spearmanr
 from datasets import Dataset, DatasetDict
 from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification, TrainingArguments, Trainer, set_seed
 from .settings import course_settings
-from .data import reachable
 from .models import models_dir
 
 # %% ../../nbs/06_nlp.ipynb #73298c67

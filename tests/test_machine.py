@@ -1,0 +1,139 @@
+"""The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs end
+to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and dlcourse-check names them; a GPU, where there is one."""
+import json, os, re, subprocess, sys
+import pytest
+from fastcore.nbio import read_nb
+from conftest import ROOT, MACHINE_ENV, NETWORK_UP, LessonRun, course_copy, cmd, cell_text, tables
+
+DECIDE = '''
+import os
+from dlcourse.data import reachable
+print(reachable('huggingface.co'))
+os.environ['DLCOURSE_OFFLINE'] = '1'
+from dlcourse.models import pretrained_available
+from dlcourse.machine import online_section
+print(reachable('huggingface.co'))
+pretrained_available('convnext_tiny_in22k')
+online_section('huggingface.co', 'the IMDB section')
+'''
+
+
+def saved_text(lesson, start):
+    "What the lesson's one code cell starting with `start` was saved with, as dlcourse-check reads it"
+    from dlcourse.check import cell_outputs
+    hits = [cell_outputs(c).text for c in read_nb(ROOT/'nbs'/lesson).cells if c.cell_type == 'code' and c.source.startswith(start)]
+    assert len(hits) == 1, start
+    return hits[0]
+
+
+def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
+    """With a stand-in network that answers (as a connected machine's does), `reachable` says yes; with DLCOURSE_OFFLINE=1 the
+    decisions the network changes in lessons 2 and 6 print what the lessons were saved with. (DLCOURSE_TEST_NETWORK=up runs the
+    whole suite on that stand-in.)"""
+    env = dict(os.environ, PYTHONPATH=str(NETWORK_UP), HF_HUB_CACHE=str(tmp_path/'hub'))
+    env.pop('DLCOURSE_OFFLINE')
+    r = subprocess.run([sys.executable, '-c', DECIDE], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.strip().splitlines()
+    assert lines[:2] == ['True', 'False'], "the stand-in answers; the switch wins"
+    assert lines[2] == saved_text('02_training.ipynb', 'arch = s.arch')
+    assert lines[3] == saved_text('06_nlp.ipynb', 'online =')
+
+
+def standin_checkpoint(hub, arch):
+    "Random weights for `arch`, saved where and as timm's loader reads its pretrained weights from the Hugging Face cache"
+    import timm
+    from safetensors.torch import save_file
+    from dlcourse.models import timm_name
+    repo = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id
+    top = hub/f"models--{repo.replace('/', '--')}"
+    (top/'snapshots/0123456789abcdef').mkdir(parents=True)
+    (top/'refs').mkdir()
+    (top/'refs/main').write_text('0123456789abcdef')
+    f = top/'snapshots/0123456789abcdef/model.safetensors'
+    save_file(timm.create_model(timm_name(arch), pretrained=False).state_dict(), f)
+    return f
+
+
+@pytest.fixture(scope='module')
+def pretrained_course(tmp_path_factory):
+    """Lessons 2 and 4's clean copies run in a kernel, as a learner with convnext_tiny_in22k's weights in their cache would
+    (one epoch, to keep it short), each saved and checked"""
+    d = tmp_path_factory.mktemp('pretrained')
+    f = standin_checkpoint(d/'hub', 'convnext_tiny_in22k')
+    course = course_copy(d/'course')
+    env = dict(HF_HUB_CACHE=str(d/'hub'), DLCOURSE_EPOCHS='1')
+    runs = {}
+    for name in ('02_training.ipynb', '04_deploy.ipynb'):
+        r = runs[name] = LessonRun(course/'clean'/name, course/'clean', env)
+        r.save()
+        r.check = subprocess.run([cmd('dlcourse-check'), str(r.path)], env=dict(os.environ, **env), capture_output=True, text=True, cwd=course)
+    yield course, f, runs
+    for r in runs.values(): r.close()
+
+
+def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
+    _, f, runs = pretrained_course
+    r = runs['02_training.ipynb']
+    assert not r.errors(), r.errors()
+    assert cell_text(r.nb, 'arch = s.arch') == "pretrained = auto: using convnext_tiny_in22k's pretrained weights, from the Hugging Face cache"
+    assert tables(r.nb, 'learn.fine_tune(s.epochs)') == [1, 1], "fine_tune: the frozen epoch, then the whole model"
+    norm = r.value("[(type(t).__name__, t.mean.flatten().tolist()) for t in learn.dls.after_batch.fs if hasattr(t, 'mean')]")
+    assert norm == [['Normalize', pytest.approx([0.485, 0.456, 0.406], abs=1e-6)]], "fastai's ImageNet normalisation"
+    from safetensors import safe_open
+    with safe_open(str(f), 'pt') as sf: want = sf.get_tensor('stem.0.weight')
+    assert r.value("[float(w) for w in load_learner(models_dir()/'model.pkl').model[0].model.stem[0].weight.flatten()[:1]]") != \
+        [float(want.flatten()[0])], "fine-tuned: the weights moved from the checkpoint's"
+    pred = r.value('[str(pred), float(probs.sum())]')
+    assert pred[0] in [str(i) for i in range(10)] and pred[1] == pytest.approx(1, abs=1e-4)
+
+
+def test_check_names_the_pretrained_weights_and_exits_3(pretrained_course):
+    _, _, runs = pretrained_course
+    c = runs['02_training.ipynb'].check
+    assert c.returncode == 3, c.stdout[-3000:] + c.stderr
+    first = c.stdout.splitlines()[0]
+    assert first == ("Your settings differ from the lesson's: epochs = 1 (the lesson's: 4); Your run used pretrained weights for "
+                     "convnext_tiny_in22k; the lesson was saved without them (offline)"), first
+    assert c.stdout.strip().splitlines()[-1].endswith('as expected with your settings (epochs changed) and your machine: not mistakes.')
+
+
+def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
+    course, _, runs = pretrained_course
+    r = runs['04_deploy.ipynb']
+    assert not r.errors(), r.errors()
+    assert cell_text(r.nb, 'learn = load_learner(lesson2_model())').startswith(
+        "models/model.pkl: lesson 2's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
+    meta = json.loads((course/'models/model.json').read_text())
+    assert meta['normalize']['mean'] == pytest.approx([0.485, 0.456, 0.406], abs=1e-6)
+    assert r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())") < 1e-4, "the safe form predicts as the pickle"
+    c = r.check
+    assert c.returncode in (0, 3), c.stdout[-3000:]
+    if c.returncode == 3: assert 'Your run used pretrained weights for convnext_tiny_in22k' in c.stdout.splitlines()[0]
+
+
+def _gpu() -> bool:
+    "Does PyTorch see a GPU with this machine's own settings (the tests hide it from the lessons)?"
+    r = subprocess.run([sys.executable, '-c', 'import torch; print(torch.cuda.is_available())'], env=MACHINE_ENV, capture_output=True, text=True)
+    return r.stdout.strip() == 'True'
+
+
+@pytest.mark.gpu
+def test_lesson2_trains_on_the_gpu(tmp_path):
+    "On a GPU machine: lesson 2's clean copy up to its error rate, in a kernel that sees the GPU, trains there in mixed precision"
+    if not _gpu(): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
+    import nbformat
+    course = course_copy(tmp_path/'course')
+    nb = nbformat.read(course/'clean/02_training.ipynb', as_version=4)
+    last = next(i for i, c in enumerate(nb.cells) if 'loss, err = learn.validate()' in c.source)
+    nb.cells = nb.cells[:last + 1]
+    nbformat.write(nb, course/'clean/gpu.ipynb')
+    r = LessonRun(course/'clean/gpu.ipynb', course/'clean', {'CUDA_VISIBLE_DEVICES': MACHINE_ENV.get('CUDA_VISIBLE_DEVICES')})
+    try:
+        assert not r.errors(), r.errors()
+        assert cell_text(r.nb, 'device_note(dls.device)').startswith('Training on a GPU: ')
+        on = r.value("[next(learn.model.parameters()).device.type, dls.one_batch()[0].device.type, "
+                     "any(type(cb).__name__ == 'MixedPrecision' for cb in learn.cbs), float(err)]")
+        assert on[:3] == ['cuda', 'cuda', True], on
+        assert on[3] < 0.2, f"error rate {on[3]:.3f}, the lesson's hidden bound is 0.2"
+    finally: r.close()
