@@ -39,7 +39,7 @@ def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
 def test_default_run_says_how_it_trained(default_run):
     "Offline the body is random: the lesson says so, and trains the whole model from the first epoch (no frozen epoch)"
     r = default_run
-    assert cell_text(r.nb, 'pretrained = pretrained_available(arch)') == \
+    assert cell_text(r.nb, 'pretrained = pretrained_available(s.arch)') == \
         'pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training from scratch'
     assert cell_text(r.nb, 'device_note(dls.device)') == 'Training on the CPU: PyTorch sees no GPU'
     assert tables(r.nb, 'learn.fit_one_cycle(s.epochs') == [r.value('s.epochs')], "fit_one_cycle: one table, a row per epoch"

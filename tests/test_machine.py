@@ -36,7 +36,7 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.strip().splitlines()
     assert lines[:2] == ['True', 'False'], "the stand-in answers; the switch wins"
-    assert lines[2] == saved_text('02_training.ipynb', 'arch = s.arch')
+    assert lines[2] == saved_text('02_training.ipynb', 'pretrained = pretrained_available(s.arch)')
     assert lines[3] == saved_text('06_nlp.ipynb', 'online =')
 
 
@@ -76,7 +76,7 @@ def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
     _, f, runs = pretrained_course
     r = runs['02_training.ipynb']
     assert not r.errors(), r.errors()
-    assert cell_text(r.nb, 'arch = s.arch') == "pretrained = auto: using convnext_tiny_in22k's pretrained weights, from the Hugging Face cache"
+    assert cell_text(r.nb, 'pretrained = pretrained_available(s.arch)') == "pretrained = auto: using convnext_tiny_in22k's pretrained weights, from the Hugging Face cache"
     assert tables(r.nb, 'learn.fine_tune(s.epochs)') == [1, 1], "fine_tune: the frozen epoch, then the whole model"
     norm = r.value("[(type(t).__name__, t.mean.flatten().tolist()) for t in learn.dls.after_batch.fs if hasattr(t, 'mean')]")
     assert norm == [['Normalize', pytest.approx([0.485, 0.456, 0.406], abs=1e-6)]], "fastai's ImageNet normalisation"

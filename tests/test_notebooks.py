@@ -7,7 +7,7 @@ from conftest import ROOT, cmd, title_band, drawn, LESSON1
 
 def test_every_tools_notebook_runs():
     "nbdev's own runner over nbs/tools/, the notebooks the tooling is written in, with their unit checks (each lesson, its unit checks included, runs once in the lesson_run fixture)"
-    r = subprocess.run([cmd('nbdev-test'), '--n-workers', '2', 'nbs/tools'], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([cmd('nbdev-test'), '--n-workers', '2', 'nbs/tools'], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     assert 'Success' in r.stdout
 

@@ -82,10 +82,19 @@ def _stream_text(o):
     text = _join(o.get('text'))
     return '\n'.join(sorted(text.splitlines())) if o.get('name') == 'stderr' else text
 
+def _merged(outputs) -> list:
+    "`outputs` with each run of stream outputs to one stream joined, as a notebook shows it (a kernel cuts a stream where it flushes)"
+    res = []
+    for o in outputs:
+        if o.get('output_type') == 'stream' and res and res[-1].get('output_type') == 'stream' and res[-1].get('name') == o.get('name'):
+            res[-1] = {**res[-1], 'text': _join(res[-1].get('text')) + _join(o.get('text'))}
+        else: res.append(o)
+    return res
+
 def cell_outputs(cell) -> CellOutputs:
     "Sort the outputs of a notebook code cell into text, images, error and live parts"
     res, texts = CellOutputs(), []
-    for o in cell.get('outputs', []):
+    for o in _merged(cell.get('outputs', [])):
         res.empty = False
         kind = o.get('output_type')
         if kind == 'stream': texts.append(_stream_text(o))
@@ -242,12 +251,12 @@ def check_notebook(path, ran=None) -> list:
     return reports
 
 # %% ../../nbs/tools/check.ipynb #55be71a8
-def run_copy(path):
+def run_copy(path, timeout=None):
     "Run a temporary copy of the notebook at `path` in a Jupyter kernel, in its folder, going on after errors; the file is not touched"
     import nbformat
     from dlcourse.kernel import execute
     path = Path(path).resolve()
-    return execute(nbformat.read(path, as_version=4), path.parent, dict(DLCOURSE_CHECKING='1'))
+    return execute(nbformat.read(path, as_version=4), path.parent, dict(DLCOURSE_CHECKING='1'), timeout)
 
 # %% ../../nbs/tools/check.ipynb #20a13231
 EXIT_SAME, EXIT_DIFFERENT, EXIT_UNCHECKABLE, EXIT_SETTINGS = 0, 1, 2, 3
@@ -279,12 +288,12 @@ def summary(reports, diff=None, machine=()) -> str:
     if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
     return f"{len(reports)} code cells: {parts}. {verdict}."
 
-def report(path, run=False, file=None) -> int:
+def report(path, run=False, file=None, timeout=None) -> int:
     "Print the cell-by-cell report for the clean notebook at `path`; return the exit status (`EXIT_SAME`, `EXIT_DIFFERENT` or `EXIT_SETTINGS`)"
     try: nb = load_nb(path)
     except CleanError as e: raise CheckError(str(e)) from None
     lesson = load_nb(reference_path(nb, path))
-    if run: ran = run_copy(path)
+    if run: ran = run_copy(path, timeout)
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
     else: ran = None

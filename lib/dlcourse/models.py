@@ -9,11 +9,20 @@ import torch, timm
 from fastai.vision.all import ImageDataLoaders, PILImage, Resize, vision_learner, error_rate, set_seed
 from .settings import course_settings, project_root
 from .data import dataset_files, reachable
-from .machine import note, offline
+from .machine import note, offline, default_device
 
 # %% auto #0
-__all__ = ['timm_name', 'size_kwargs', 'PretrainedError', 'cached_weights', 'check_weights', 'fetch_weights',
+__all__ = ['device_note', 'timm_name', 'size_kwargs', 'PretrainedError', 'cached_weights', 'check_weights', 'fetch_weights',
            'pretrained_available', 'model_kwargs', 'course_dls', 'models_dir', 'train_quick', 'LeanPredictor']
+
+# %% ../../nbs/tools/models.ipynb #7efd1463
+def device_note(device=None):
+    "Say which device training runs on (default: the one the libraries pick), noted for `dlcourse-check`"
+    d = torch.device(device) if device is not None else default_device()
+    if d.type == 'cuda': what = f"Training on a GPU: {torch.cuda.get_device_name(d)} (cuda)"
+    elif d.type == 'mps': what = "Training on Apple's GPU (mps)"
+    else: what = "Training on the CPU: PyTorch sees no GPU" if not torch.cuda.is_available() else "Training on the CPU"
+    note(what, device=d.type)
 
 # %% ../../nbs/tools/models.ipynb #38aa155c
 def timm_name(arch) -> str:
