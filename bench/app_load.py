@@ -8,7 +8,8 @@ import argparse, concurrent.futures as cf, os, statistics, sys, time
 from pathlib import Path
 import psutil
 from gradio_client import Client, handle_file
-from dlcourse.system import free_port, serve
+from fastcore.net import free_port
+from dlcourse.system import serve
 from dlcourse.app import example_images
 from dlcourse.models import models_dir
 

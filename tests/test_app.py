@@ -60,7 +60,8 @@ def test_no_model_says_how_to_make_one(tmp_path):
 @pytest.fixture(scope='module')
 def app(trained):
     "dlcourse-app serving the safe model on a free port; stopped at the end"
-    from dlcourse.system import free_port, serve
+    from fastcore.net import free_port
+    from dlcourse.system import serve
     d, _ = trained
     port = free_port()
     url = f'http://127.0.0.1:{port}/'

@@ -91,6 +91,32 @@ def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
     assert [list(p) for p in out['res']] == [['blue', 'red']] * 2
 
 
+NO_DLCOURSE = """
+import sys
+sys.modules['dlcourse'] = None   # as on a Hugging Face Space: the course is not installed
+from fastai.vision.all import load_learner
+learn = load_learner(sys.argv[1])
+print(learn.predict(sys.argv[2])[0])
+"""
+
+
+def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
+    "A learner labelled as pets are (the breed in the file name) exports a model.pkl that needs only fastai"
+    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, Resize, vision_learner
+    from dlcourse.data import pets_labeller
+    data = make_image_folder(tmp_path/'colours', classes=('red', 'blue'), n=4)
+    files = [f.rename(tmp_path/f"{'great_pyrenees' if f.parent.name == 'red' else 'Abyssinian'}_{i}.png")
+             for i, f in enumerate(sorted(data.rglob('*.png')))]
+    dls = DataBlock((ImageBlock, CategoryBlock), get_items=lambda _: files, get_y=pets_labeller(),
+                    item_tfms=Resize(32)).dataloaders(tmp_path, bs=4, num_workers=0)
+    assert list(dls.vocab) == ['Abyssinian', 'great_pyrenees']
+    learn = vision_learner(dls, 'resnet18', pretrained=False)
+    learn.export(tmp_path/'model.pkl')
+    r = subprocess.run([sys.executable, '-c', NO_DLCOURSE, str(tmp_path/'model.pkl'), str(files[0])], capture_output=True, text=True, cwd='/')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip().splitlines()[-1] in dls.vocab
+
+
 def test_pets_offline_says_why_without_waiting(tmp_path):
     env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
     t = time.perf_counter()

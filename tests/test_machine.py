@@ -1,6 +1,6 @@
 """The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs end
 to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and dlcourse-check names them; a GPU, where there is one."""
-import json, os, re, subprocess, sys
+import json, os, subprocess, sys
 import pytest
 from fastcore.nbio import read_nb
 from conftest import ROOT, MACHINE_ENV, NETWORK_UP, LessonRun, course_copy, cmd, cell_text, tables

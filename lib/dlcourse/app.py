@@ -4,20 +4,21 @@
 
 # %% ../../nbs/tools/app.ipynb #32eaf370
 from __future__ import annotations
-import io, json, re
+import io, json, re, sys
 from pathlib import Path
 import torch
 from PIL import Image
 from fastcore.script import call_parse
 from .settings import course_settings
-from .system import atomic, free_port
+from fastcore.net import free_port
+from .system import atomic
 from .machine import note, default_device
 from .models import models_dir, train_quick, size_kwargs, timm_name, LeanPredictor
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'NOT_AN_IMAGE', 'lesson2_model', 'export_safe', 'SafePredictor', 'BadImage', 'to_rgb', 'load_image',
-           'png_header', 'predict_fn', 'image_input', 'example_images', 'make_app', 'screenshot_app', 'load_predictor',
-           'dlcourse_app']
+           'png_header', 'predict_fn', 'image_input', 'example_images', 'make_app', 'screenshot_app', 'ModelError',
+           'load_predictor', 'dlcourse_app']
 
 # %% ../../nbs/tools/app.ipynb #1911439d
 def lesson2_model(s=None) -> Path:
@@ -196,18 +197,21 @@ def screenshot_app(demo, path, example=0, viewport=(1100, 700)) -> Path:
     return Path(path)
 
 # %% ../../nbs/tools/app.ipynb #fefd9c0a
+class ModelError(ValueError):
+    "A model the app cannot load; the message names it and says what to do"
+
 def load_predictor(model=None, trust_pickle=False):
     "The predictor for `model`: a safe model (its folder or `model.json`), or a `.pkl` only when `trust_pickle`"
     model = Path(model) if model else models_dir()
     if model.suffix == '.pkl':
         if not trust_pickle:
-            raise SystemExit(f"dlcourse-app: refusing to load {model}: unpickling runs any code the file holds. Use the safe form "
+            raise ModelError(f"refusing to load {model}: unpickling runs any code the file holds. Use the safe form "
                              f"(model.json + model.safetensors, made by export_safe), or pass --trust-pickle if you made this file yourself")
         from fastai.vision.all import load_learner
         return LeanPredictor(load_learner(model))
     json_path = model/'model.json' if model.is_dir() else model
     if not json_path.exists():
-        raise SystemExit(f"dlcourse-app: no model at {json_path}: run lessons 2 and 4 (nbs/02_training.ipynb, nbs/04_deploy.ipynb) to make one, or pass --train")
+        raise ModelError(f"no model at {json_path}: run lessons 2 and 4 (nbs/02_training.ipynb, nbs/04_deploy.ipynb) to make one, or pass --train")
     return SafePredictor(json_path)
 
 @call_parse(pos=['model'])
@@ -223,7 +227,9 @@ def dlcourse_app(
     from fastai.vision.all import load_learner
     if train and not (Path(model or models_dir())/'model.json').exists() and not str(model or '').endswith(('.pkl', '.json')):
         export_safe(load_learner(lesson2_model()), model)
-    demo = make_app(load_predictor(model, trust_pickle), example_images())
+    try: predictor = load_predictor(model, trust_pickle)
+    except ModelError as e: sys.exit(f"dlcourse-app: {e}")
+    demo = make_app(predictor, example_images())
     if screenshot: return print(f"dlcourse-app: screenshot saved to {screenshot_app(demo, screenshot)}")
     port = port or free_port()
     print(f"dlcourse-app: serving on http://127.0.0.1:{port}", flush=True)

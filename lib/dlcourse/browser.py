@@ -5,7 +5,8 @@
 # %% ../../nbs/tools/browser.ipynb #f79a47de
 from __future__ import annotations
 import json, os, secrets, shutil, sys, tempfile
-from .system import free_port, serve
+from fastcore.net import free_port
+from .system import serve
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace

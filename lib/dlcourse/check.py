@@ -8,7 +8,6 @@ import base64, io, math, os, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
-from fastcore.nbio import read_nb
 from .clean import load_nb, CleanError
 from .machine import run_facts, machine_diff
 

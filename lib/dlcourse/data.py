@@ -4,14 +4,15 @@
 
 # %% ../../nbs/tools/data.ipynb #62bb2a93
 from __future__ import annotations
-import os, re, socket, threading
+import re, socket, threading
 from pathlib import Path
 from fastcore.foundation import L
+from fastcore.xdg import xdg_cache_home
 from .settings import project_root
 from .system import atomic, offline
 
 # %% auto #0
-__all__ = ['DatasetError', 'cache_dir', 'digits_path', 'reachable', 'breed_label', 'pets_path', 'class_folder_files',
+__all__ = ['PETS_RE', 'DatasetError', 'cache_dir', 'digits_path', 'reachable', 'pets_labeller', 'pets_path', 'class_folder_files',
            'drop_unreadable', 'dataset_files']
 
 # %% ../../nbs/tools/data.ipynb #8b04529e
@@ -20,7 +21,7 @@ class DatasetError(ValueError):
 
 def cache_dir() -> Path:
     "Where the course keeps what it generates or downloads ($XDG_CACHE_HOME/dlcourse, else ~/.cache/dlcourse)"
-    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'dlcourse'
+    return xdg_cache_home()/'dlcourse'
 
 # %% ../../nbs/tools/data.ipynb #2f0f4233
 def digits_path(size=64) -> Path:
@@ -52,11 +53,13 @@ def reachable(host, port=443, timeout=3.) -> bool:
     t.start(); t.join(timeout + 0.5)
     return res[0]
 
-def breed_label(path) -> str:
-    "The breed in an Oxford-IIIT Pets file name: `great_pyrenees_173.jpg` -> `great_pyrenees`"
-    m = re.match(r'^(.+)_\d+\.\w+$', Path(path).name)
-    if not m: raise DatasetError(f"pets: cannot read a breed from the file name {Path(path).name!r}")
-    return m.group(1)
+PETS_RE = r'^(.+)_\d+\.\w+$'
+
+def pets_labeller():
+    "The breed in an Oxford-IIIT Pets file name (`great_pyrenees_173.jpg` -> `great_pyrenees`), with fastai's own labeller"
+    from fastai.data.transforms import RegexLabeller
+    from fastcore.basics import using_attr
+    return using_attr(RegexLabeller(PETS_RE), 'name')
 
 # %% ../../nbs/tools/data.ipynb #f251210d
 def pets_path() -> Path:
@@ -107,13 +110,13 @@ def dataset_files(name) -> tuple:
     "(folder, readable image files, label function) for dataset `name`: `digits`, `pets` or a folder"
     from fastai.data.transforms import parent_label
     if name == 'digits': path, label = digits_path(), parent_label
-    elif name == 'pets': path, label = pets_path(), breed_label
+    elif name == 'pets': path, label = pets_path(), pets_labeller()
     else:
         path = Path(name).expanduser()
         if not path.is_absolute(): path = project_root()/path
         label = parent_label
-    if label is breed_label:
-        files = [f for f in _images(path) if re.match(r'^.+_\d+\.\w+$', f.name)]
+    if name == 'pets':
+        files = [f for f in _images(path) if re.match(PETS_RE, f.name)]
         if not files: raise DatasetError(f"dataset {path}: no pets images found")
     else: files = class_folder_files(path)
     return path, drop_unreadable(files), label
