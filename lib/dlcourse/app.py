@@ -65,7 +65,7 @@ class SafePredictor:
         from fastai.vision.learner import create_timm_model
         json_path = Path(json_path)
         if json_path.is_dir(): json_path = json_path/'model.json'
-        self.meta = meta = json.loads(json_path.read_text())
+        meta = json.loads(json_path.read_text())
         if meta.get('format') != 'dlcourse-safe-1': raise ValueError(f"{json_path}: not a dlcourse safe model (format {meta.get('format')!r})")
         self.vocab = meta['vocab']
         self.model, _ = create_timm_model(meta['arch'], len(self.vocab), pretrained=False, n_in=meta['n_in'], **meta['model_kwargs'])

@@ -24,7 +24,7 @@ def _dynamic_artists(ax):
 class LivePlot(widgets.VBox):
     "Sliders (abbreviated as `@interact` takes them) over a figure that `draw(**values, ax=ax)` updates, newest values only"
     def __init__(self, draw, setup=None, figsize=(5, 3.5), dpi=100, **sliders):
-        self.draw_fn, self.dpi = draw, dpi
+        self.draw_fn = draw
         self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_subplot()
@@ -133,8 +133,7 @@ def _kernel_attached():
 def _repr_mimebundle_(self: LivePlot, **kwargs):
     "The live widget under a kernel, a PNG of the current state for where widgets cannot show (a saved notebook), and a text summary"
     vals = ', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v!r}' for k, v in self.values.items())
-    data = {'text/plain': f"LivePlot({vals})"}
-    if _kernel_attached(): data.update(super(LivePlot, self)._repr_mimebundle_(**kwargs) or {})
+    data = (super(LivePlot, self)._repr_mimebundle_(**kwargs) or {}) if _kernel_attached() else {}
     if self.image.value: data['image/png'] = base64.b64encode(bytes(self.image.value)).decode()
     data['text/plain'] = f"LivePlot({vals})"
     return data

@@ -102,13 +102,13 @@ def _sheet(ws, df, P, linear):
     heads = RAW_ORDER + list(INPUT_FORMULAS) + [None, 'Column'] + [f'Param{i+1}' for i in range(k)] + [None]
     heads += ['Preds'] if linear else [f'Lin{i+1}' for i in range(k)] + [f'ReLU{i+1}' for i in range(k)] + ['Preds']
     ws.append(heads + ['Loss'])
-    L = get_column_letter
+    col = get_column_letter
     ws.cell(1, pcol - 1, 'Params'); ws.cell(1, lin, 'Model')
-    ws.cell(1, preds, 'Total loss:'); ws.cell(1, preds + 1, f'=AVERAGE({L(preds + 1)}{FIRST}:{L(preds + 1)}{last})')
+    ws.cell(1, preds, 'Total loss:'); ws.cell(1, preds + 1, f'=AVERAGE({col(preds + 1)}{FIRST}:{col(preds + 1)}{last})')
     for i, name in enumerate(FEATURES):
         ws.cell(FIRST + i, pcol - 1, name)
         for j in range(k): ws.cell(FIRST + i, pcol + j, P[i][j])
-    params = f'${L(pcol)}${FIRST}:${L(pcol + k - 1)}${FIRST + len(FEATURES) - 1}'
+    params = f'${col(pcol)}${FIRST}:${col(pcol + k - 1)}${FIRST + len(FEATURES) - 1}'
     for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST): _passenger(ws, r, row, params, k, lin, relu, preds, linear)
     for c in ws[3]: c.font = Font(bold=True)
     ws.freeze_panes = f'A{FIRST}'

@@ -56,11 +56,11 @@ def quiet_nlp():
     if not any(isinstance(h, CellStderr) for h in tl.get_logger().handlers): tl.add_handler(CellStderr())
 
 # %% ../../nbs/tools/text.ipynb #907f6e32
+from fastprogress.core import format_time
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.utils.notebook import NotebookProgressCallback
 
-def _mmss(secs): return f'{int(secs) // 60:02d}:{int(secs) % 60:02d}'
 _NOT_METRICS = ('eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch')
 
 class EpochTable(TrainerCallback):
@@ -76,7 +76,7 @@ class EpochTable(TrainerCallback):
         "The table's row for the epoch that just ended"
         row = {'epoch': round(state.epoch) - 1, 'train_loss': self.loss, 'valid_loss': metrics.get('eval_loss', float('nan'))}
         row.update({k.removeprefix('eval_'): v for k, v in metrics.items() if k not in _NOT_METRICS})
-        return {**row, 'time': _mmss(time.time() - self.start)}
+        return {**row, 'time': format_time(time.time() - self.start)}
 
     def on_evaluate(self, args, state, control, metrics=None, **kw):
         if not self.training: return
