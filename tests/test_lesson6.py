@@ -27,7 +27,7 @@ def test_pretrained_against_random_meets_the_issue_figures(lesson6):
 
 def test_offline_the_online_section_says_so_without_waiting(lesson6):
     "Here (offline, as the tests always are) the lesson printed its one line, and the probe it relies on answers at once"
-    from dlcourse.data import reachable
+    from dlcourse.system import reachable
     from dlcourse.check import cell_outputs
     out = [cell_outputs(c).text for c in lesson6.nb.cells if c.cell_type == 'code' and c.source.startswith('online =')]
     assert out == ["Offline: huggingface.co cannot be reached, so the IMDB section is skipped."], out
@@ -72,3 +72,11 @@ def test_classify_text_imported_from_the_package():
     p = classify_text(model, tokz, 'a fine day')
     assert list(p) == ['LABEL_0', 'LABEL_1'] and abs(sum(p.values()) - 1) < 1e-5
     with pytest.raises(TypeError, match='not bytes'): classify_text(model, tokz, b'a fine day')
+
+
+def test_nlp_module_needs_neither_fastai_nor_timm():
+    "dlcourse.nlp, lesson 6's export, imports Hugging Face's libraries and the course's light helpers only"
+    import subprocess, sys
+    r = subprocess.run([sys.executable, '-c', "import sys, dlcourse.nlp; print(sorted(m for m in ('fastai', 'timm') if m in sys.modules))"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '[]', r.stdout + r.stderr[-2000:]

@@ -7,7 +7,7 @@ from conftest import ROOT, MACHINE_ENV, NETWORK_UP, LessonRun, course_copy, cmd,
 
 DECIDE = '''
 import os
-from dlcourse.data import reachable
+from dlcourse.system import reachable
 print(reachable('huggingface.co'))
 os.environ['DLCOURSE_OFFLINE'] = '1'
 from dlcourse.models import pretrained_available

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch, timm
 from fastcore.script import call_parse
-from .system import atomic
+from .system import atomic, cache_dir
 from .which_image_models import family
-from .data import cache_dir
 
 # %% auto #0
 __all__ = ['TIMM_FILES', 'DEFAULT_MODELS', 'timm_data_dir', 'timm_csv', 'base_name', 'join_results', 'speed_table', 'Chart',

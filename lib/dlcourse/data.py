@@ -4,24 +4,19 @@
 
 # %% ../../nbs/tools/data.ipynb #62bb2a93
 from __future__ import annotations
-import re, socket, threading
+import re
 from pathlib import Path
 from fastcore.foundation import L
-from fastcore.xdg import xdg_cache_home
 from .settings import project_root
-from .system import atomic, offline
+from .system import atomic, cache_dir, reachable
 
 # %% auto #0
-__all__ = ['PETS_RE', 'DatasetError', 'cache_dir', 'digits_path', 'reachable', 'pets_labeller', 'pets_path', 'class_folder_files',
-           'drop_unreadable', 'dataset_files']
+__all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_labeller', 'pets_path', 'class_folder_files', 'drop_unreadable',
+           'dataset_files']
 
 # %% ../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
     "A dataset the course cannot train on; the message says which and why"
-
-def cache_dir() -> Path:
-    "Where the course keeps what it generates or downloads ($XDG_CACHE_HOME/dlcourse, else ~/.cache/dlcourse)"
-    return xdg_cache_home()/'dlcourse'
 
 # %% ../../nbs/tools/data.ipynb #2f0f4233
 def digits_path(size=64) -> Path:
@@ -41,18 +36,6 @@ def digits_path(size=64) -> Path:
     return dest
 
 # %% ../../nbs/tools/data.ipynb #ad2f9840
-def reachable(host, port=443, timeout=3.) -> bool:
-    "Can a TCP connection to `host`:`port` be opened within `timeout` seconds (name lookup included)? Never under `DLCOURSE_OFFLINE=1`"
-    if offline(): return False
-    res = [False]
-    def _try():
-        try:
-            with socket.create_connection((host, port), timeout=timeout): res[0] = True
-        except OSError: pass
-    t = threading.Thread(target=_try, daemon=True)
-    t.start(); t.join(timeout + 0.5)
-    return res[0]
-
 PETS_RE = r'^(.+)_\d+\.\w+$'
 
 def pets_labeller():

@@ -7,22 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 import torch, timm
 from fastai.vision.all import ImageDataLoaders, PILImage, Resize, vision_learner, error_rate, set_seed
-from .settings import course_settings, project_root
-from .data import dataset_files, reachable
-from .machine import note, offline, default_device
+from .settings import course_settings
+from .data import dataset_files
+from .system import models_dir, offline, reachable
+from .machine import note, device_note
 
 # %% auto #0
-__all__ = ['device_note', 'timm_name', 'size_kwargs', 'PretrainedError', 'cached_weights', 'check_weights', 'fetch_weights',
-           'pretrained_available', 'model_kwargs', 'course_dls', 'models_dir', 'train_quick', 'LeanPredictor']
-
-# %% ../../nbs/tools/models.ipynb #7efd1463
-def device_note(device=None):
-    "Say which device training runs on (default: the one the libraries pick), noted for `dlcourse-check`"
-    d = torch.device(device) if device is not None else default_device()
-    if d.type == 'cuda': what = f"Training on a GPU: {torch.cuda.get_device_name(d)} (cuda)"
-    elif d.type == 'mps': what = "Training on Apple's GPU (mps)"
-    else: what = "Training on the CPU: PyTorch sees no GPU" if not torch.cuda.is_available() else "Training on the CPU"
-    note(what, device=d.type)
+__all__ = ['timm_name', 'size_kwargs', 'PretrainedError', 'cached_weights', 'check_weights', 'fetch_weights',
+           'pretrained_available', 'model_kwargs', 'course_dls', 'train_quick', 'LeanPredictor']
 
 # %% ../../nbs/tools/models.ipynb #38aa155c
 def timm_name(arch) -> str:
@@ -113,12 +105,6 @@ def course_dls(s=None):
     # tiny PNGs decode faster in this process than through worker processes
     return ImageDataLoaders.from_path_func(path, files, label, valid_pct=0.2, seed=s.seed, item_tfms=Resize(s.img_size),
                                            bs=s.batch_size, num_workers=0 if s.dataset == 'digits' else None)
-
-def models_dir() -> Path:
-    "The course's folder for trained models, `models/` at its top level (git ignores it)"
-    p = project_root()/'models'
-    p.mkdir(exist_ok=True)
-    return p
 
 def train_quick(s=None, epochs=1):
     "A Learner trained briefly on lesson 2's data with settings `s`: `fine_tune` with pretrained weights, else `fit_one_cycle`"

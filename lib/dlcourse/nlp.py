@@ -11,7 +11,7 @@ from scipy.stats import spearmanr
 from datasets import Dataset, DatasetDict
 from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification, TrainingArguments, Trainer, set_seed
 from .settings import course_settings
-from .models import models_dir, device_note
+from .system import models_dir
 
 # %% ../../nbs/06_nlp.ipynb #73298c67
 def classify_text(model, tokz, text) -> dict:

@@ -6,8 +6,7 @@
 from __future__ import annotations
 import importlib.metadata, time, zipfile
 from pathlib import Path
-from .data import cache_dir
-from .system import atomic
+from .system import atomic, cache_dir
 
 # %% auto #0
 __all__ = ['TextDataError', 'lexicon_path', 'minilm_path', 'CellStderr', 'quiet_nlp', 'EpochTable', 'epoch_table']
