@@ -11,9 +11,9 @@ from PIL import Image
 from fastcore.script import call_parse
 from .settings import course_settings
 from fastcore.net import free_port
-from .system import atomic
+from .system import atomic, models_dir
 from .machine import note, default_device
-from .models import models_dir, train_quick, size_kwargs, timm_name, LeanPredictor
+from .models import train_quick, size_kwargs, timm_name, LeanPredictor
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'NOT_AN_IMAGE', 'lesson2_model', 'export_safe', 'SafePredictor', 'BadImage', 'to_rgb', 'load_image',
