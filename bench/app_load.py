@@ -9,9 +9,9 @@ from pathlib import Path
 import psutil
 from gradio_client import Client, handle_file
 from fastcore.net import free_port
-from dlcourse.system import serve
-from dlcourse.app import example_images
-from dlcourse.models import models_dir
+from dlcourse.tools.system import serve
+from dlcourse.tools.app import example_images
+from dlcourse.tools.models import models_dir
 
 
 def rss_mb(proc):

@@ -13,11 +13,11 @@ import statistics, tempfile
 from pathlib import Path
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell
-from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all
+from dlcourse.tools.browser import chromium, jupyterlab, open_notebook, run_all
 
 SETUP = """import torch, matplotlib.pyplot as plt
 from ipywidgets import interact
-from dlcourse.liveplot import interact_plot
+from dlcourse.tools.liveplot import interact_plot
 from dlcourse.neural_net_basics import plot_function, mk_quad, add_noise, mse
 torch.manual_seed(42)
 x = torch.linspace(-2, 2, steps=20)[:, None]

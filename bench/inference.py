@@ -12,8 +12,8 @@ The model comes from the default lesson settings (an exported and reloaded Learn
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
-from dlcourse.models import course_dls, model_kwargs, LeanPredictor
-from dlcourse.settings import course_settings
+from dlcourse.tools.models import course_dls, model_kwargs, LeanPredictor
+from dlcourse.tools.settings import course_settings
 from fastai.vision.all import vision_learner, error_rate, load_learner, set_seed
 from dataclasses import replace
 

@@ -3,7 +3,7 @@ For each lesson notebook (nbs/NN_*.ipynb): code lines a learner sees (outside `#
 not counted), the longest such cell, and the code lines of its clean copy (clean/NN_*.ipynb).
 Run: .venv/bin/python bench/lesson_lines.py"""
 from pathlib import Path
-from dlcourse.clean import lesson_notebooks, code_lines
+from dlcourse.tools.clean import lesson_notebooks, code_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import torch
 import ipywidgets as widgets
-from dlcourse.liveplot import LivePlot
+from dlcourse.tools.liveplot import LivePlot
 from dlcourse.neural_net_basics import plot_function, mk_quad, add_noise, mse
 
 FIGSIZE, DPI, N = (5, 3.5), 100, 30

@@ -9,8 +9,8 @@ Run: .venv/bin/python bench/training.py [--img-size 32] [--arch convnext_tiny_in
 import argparse, copy, time
 import torch, torch.nn.functional as F
 from dataclasses import replace
-from dlcourse.models import course_dls, model_kwargs
-from dlcourse.settings import course_settings
+from dlcourse.tools.models import course_dls, model_kwargs
+from dlcourse.tools.settings import course_settings
 from fastai.vision.all import vision_learner, error_rate, set_seed
 
 

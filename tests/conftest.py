@@ -4,7 +4,7 @@ a stand-in network answers every connection to another host (tests/network_up/si
 import os, shutil, sys
 from pathlib import Path
 import pytest
-from dlcourse.system import OFFLINE_CPU
+from dlcourse.tools.system import OFFLINE_CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,7 +47,7 @@ def repo_copy(tmp_path):
 def need_chromium():
     "Skip (with a one-line reason) where there is no Chromium; fail instead under .ci/run, which requires the browser tests"
     import os
-    from dlcourse.browser import find_chromium
+    from dlcourse.tools.browser import find_chromium
     if find_chromium(): return
     if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
     pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
@@ -56,7 +56,7 @@ def need_chromium():
 def need_libreoffice():
     "Skip (with a one-line reason) where there is no LibreOffice; fail instead under .ci/run, which requires the spreadsheet tests"
     import os
-    from dlcourse.spreadsheet import find_soffice
+    from dlcourse.tools.spreadsheet import find_soffice
     if find_soffice(): return
     if os.environ.get('DLCOURSE_REQUIRE_LIBREOFFICE') == '1': pytest.fail("no LibreOffice, and .ci/run requires the spreadsheet tests")
     pytest.skip("no LibreOffice on this machine (apt-get install libreoffice-calc-nogui) to recalculate spreadsheets")
@@ -80,7 +80,7 @@ def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
 def write_default_settings(path):
     "A settings.ini holding the course's default settings (a learner may have edited the repository's)"
     from dataclasses import asdict
-    from dlcourse.settings import CourseSettings
+    from dlcourse.tools.settings import CourseSettings
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
@@ -92,7 +92,7 @@ class LessonRun:
     `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up for tests to question"""
     def __init__(self, nb_path, cwd, env=None, lesson=None, timeout=1800):
         import nbformat
-        from dlcourse.kernel import Kernel
+        from dlcourse.tools.kernel import Kernel
         self.path, self.nb = Path(nb_path), nbformat.read(nb_path, as_version=4)
         # the learner's settings overrides are left out: the run uses the course's settings.ini and `env`
         env = {**{k: None for k in SETTING_VARS}, 'DLCOURSE_CHECKING': '1', **(env or {})}
@@ -121,7 +121,7 @@ class LessonRun:
     def value(self, expr):
         "The value of the Python expression `expr` in the kernel, sent back as JSON"
         import json
-        from dlcourse.kernel import stream_text
+        from dlcourse.tools.kernel import stream_text
         return json.loads(stream_text(self.run(f"import json as _json\nprint(_json.dumps({expr}))")).strip().splitlines()[-1])
 
     def errors(self) -> list:
@@ -138,13 +138,13 @@ def _error_line(outputs):
 
 def outputs_text(nb):
     "All the text a notebook's code cells printed or returned, joined (as dlcourse-check reads it)"
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.check import cell_outputs
     return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
 
 
 def cell_text(nb, code):
     "What the clean copy's one code cell containing `code` showed, as dlcourse-check reads it"
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.check import cell_outputs
     hits = [cell_outputs(c).text for c in nb.cells if c.cell_type == 'code' and code in c.source]
     assert len(hits) == 1, code
     return hits[0]
@@ -171,7 +171,7 @@ def lesson_run(course):
     JupyterLab, with the lesson's `#| hide` cells (its unit checks) run at their places, and saved as JupyterLab saves it; then
     dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code without the `#| hide` cells
     (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
-    from dlcourse.check import check_notebook
+    from dlcourse.tools.check import check_notebook
     runs = {}
     def run(name):
         if name not in runs:

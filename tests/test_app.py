@@ -11,9 +11,9 @@ os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     "A small model trained on generated images (two classes), exported as model.pkl and in the safe form"
-    from dlcourse.settings import CourseSettings
-    from dlcourse.models import course_dls, model_kwargs
-    from dlcourse.app import export_safe
+    from dlcourse.tools.settings import CourseSettings
+    from dlcourse.tools.models import course_dls, model_kwargs
+    from dlcourse.tools.app import export_safe
     from fastai.vision.all import vision_learner, error_rate, set_seed
     d = tmp_path_factory.mktemp('app')
     data = make_image_folder(d/'data', n=16)
@@ -27,7 +27,7 @@ def trained(tmp_path_factory):
 
 
 def test_safe_form_predicts_like_the_pickle(trained):
-    from dlcourse.app import SafePredictor
+    from dlcourse.tools.app import SafePredictor
     from fastai.vision.all import load_learner
     d, data = trained
     learn, safe = load_learner(d/'model.pkl'), SafePredictor(d)
@@ -61,7 +61,7 @@ def test_no_model_says_how_to_make_one(tmp_path):
 def app(trained):
     "dlcourse-app serving the safe model on a free port; stopped at the end"
     from fastcore.net import free_port
-    from dlcourse.system import serve
+    from dlcourse.tools.system import serve
     d, _ = trained
     port = free_port()
     url = f'http://127.0.0.1:{port}/'
@@ -77,7 +77,7 @@ def bad_inputs(d):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(d/'full.jpg')
     (d/'cut.jpg').write_bytes((d/'full.jpg').read_bytes()[:5000])
     Image.new('RGB', (10000, 10000), 'white').save(d/'huge.png')
-    from dlcourse.app import png_header
+    from dlcourse.tools.app import png_header
     (d/'bomb.png').write_bytes(png_header(100_000, 100_000))
     return [('grey.png', None), ('rgba.png', None), ('cmyk.jpg', None), ('16bit.png', None),
             ('note.png', 'not an image that can be read'), ('notes.txt', 'not an image that can be read'),
@@ -111,7 +111,7 @@ def test_concurrent_requests_without_errors(app, trained):
 
 
 def test_app_in_a_real_browser(app, trained):
-    from dlcourse.browser import chromium
+    from dlcourse.tools.browser import chromium
     need_chromium()
     art = ROOT/'artifacts'/'e2e'; art.mkdir(parents=True, exist_ok=True)
     url, _ = app

@@ -2,7 +2,7 @@
 the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
 import base64, re, time
 import pytest
-from dlcourse.browser import chromium, jupyterlab, open_notebook, run_all, command
+from dlcourse.tools.browser import chromium, jupyterlab, open_notebook, run_all, command
 from conftest import ROOT, course_copy, need_chromium, title_band, drawn
 
 ART = ROOT/'artifacts'/'e2e'
@@ -124,7 +124,7 @@ def shows(plot, png, timeout=20):
 def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):
     "Lesson 5 runs in JupyterLab; Play and the slider step its matrix multiplication, each picture the one drawn here for the page's step"
     import torch
-    from dlcourse.matmul import watch_matmul
+    from dlcourse.tools.matmul import watch_matmul
     page = browser.new_page()
     open_notebook(page, lab, 'nbs/05_spreadsheet_model.ipynb')
     run_all(page)

@@ -36,7 +36,7 @@ def edit(path, old, new):
 def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     """Every lesson's clean copy, run untouched in a Jupyter kernel as JupyterLab runs it (once this session) and saved, checks
     as all same or not comparable: dlcourse-check exits 0 on it. Its lesson's unit checks, run in the same kernel, pass."""
-    from dlcourse.check import summary
+    from dlcourse.tools.check import summary
     r = lesson_run(name)
     assert not r.hidden_errors, r.hidden_errors
     bad = [x.line() for x in r.reports if x.status not in ('same', 'close', 'not comparable')]
@@ -109,7 +109,7 @@ def test_check_from_inside_a_notebook(fresh, tmp_path):
     "The clean copy's last cell, check(), finds its notebook through Jupyter's JPY_SESSION_NAME and prints the report"
     import os
     nb_path = fresh/'clean/01_neural_net_basics.ipynb'
-    r = subprocess.run([str(Path(cmd('python'))), '-c', 'from dlcourse.check import check; check()'], cwd=nb_path.parent,
+    r = subprocess.run([str(Path(cmd('python'))), '-c', 'from dlcourse.tools.check import check; check()'], cwd=nb_path.parent,
                        env=dict(os.environ, JPY_SESSION_NAME=str(nb_path)), capture_output=True, text=True)
     assert r.stdout.strip() == f"check(): {nb_path}: has no outputs yet; run it in JupyterLab and save it, or use --run"
 

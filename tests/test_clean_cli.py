@@ -3,7 +3,7 @@ import subprocess
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 import pytest
-import dlcourse.clean as dc
+import dlcourse.tools.clean as dc
 from fastcore.nbio import read_nb
 from conftest import cmd
 

@@ -67,7 +67,7 @@ def test_model_pkl_predicts_in_a_fresh_process(default_run):
 def test_classify_and_lean_path_match_predict(default_run):
     "lesson 2's classify and the tools' LeanPredictor give predict's probabilities, in the lesson's kernel"
     default_run.run("""from dlcourse.training import classify
-from dlcourse.models import LeanPredictor
+from dlcourse.tools.models import LeanPredictor
 _lean = LeanPredictor(learn)
 for _f in dls.valid_ds.items[:20]:
     _p = classify(learn, _f)
@@ -103,7 +103,7 @@ print(learn.predict(sys.argv[2])[0])
 def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
     "A learner labelled as pets are (the breed in the file name) exports a model.pkl that needs only fastai"
     from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, Resize, vision_learner
-    from dlcourse.data import pets_labeller
+    from dlcourse.tools.data import pets_labeller
     data = make_image_folder(tmp_path/'colours', classes=('red', 'blue'), n=4)
     files = [f.rename(tmp_path/f"{'great_pyrenees' if f.parent.name == 'red' else 'Abyssinian'}_{i}.png")
              for i, f in enumerate(sorted(data.rglob('*.png')))]
@@ -120,7 +120,7 @@ def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
 def test_pets_offline_says_why_without_waiting(tmp_path):
     env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, '-c', 'from dlcourse.data import dataset_files; dataset_files("pets")'], env=env, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, '-c', 'from dlcourse.tools.data import dataset_files; dataset_files("pets")'], env=env, capture_output=True, text=True)
     assert r.returncode != 0 and time.perf_counter() - t < 60
     assert 'DatasetError: pets: not downloaded yet and' in r.stderr and 'cannot be reached' in r.stderr
 
@@ -128,8 +128,8 @@ def test_pets_offline_says_why_without_waiting(tmp_path):
 PRETRAINED = '''
 import sys, time
 from dataclasses import replace
-from dlcourse.settings import course_settings
-from dlcourse.models import model_kwargs
+from dlcourse.tools.settings import course_settings
+from dlcourse.tools.models import model_kwargs
 s = replace(course_settings(), pretrained=sys.argv[2])
 t = time.perf_counter()
 try: print(repr(model_kwargs(sys.argv[1], s)))
@@ -154,8 +154,8 @@ CACHED = '''
 import sys, torch
 from dataclasses import replace
 from safetensors.torch import load_file
-from dlcourse.settings import course_settings
-from dlcourse.models import model_kwargs, course_dls
+from dlcourse.tools.settings import course_settings
+from dlcourse.tools.models import model_kwargs, course_dls
 from fastai.vision.all import vision_learner, error_rate
 s = replace(course_settings(), pretrained='auto', arch='resnet18')
 kw = model_kwargs('resnet18', s)
@@ -184,9 +184,9 @@ def test_cached_pretrained_weights_load_offline(tmp_path):
 def test_to_fp16_on_cpu_after_quiet_output(tmp_path):
     "fastai's own to_fp16() on a CPU trains in full precision; after the lesson's quiet_output() its two warnings are not shown"
     import torch
-    from dlcourse.models import course_dls, model_kwargs
-    from dlcourse.output import quiet_output
-    from dlcourse.settings import CourseSettings
+    from dlcourse.tools.models import course_dls, model_kwargs
+    from dlcourse.tools.output import quiet_output
+    from dlcourse.tools.settings import CourseSettings
     from fastai.vision.all import vision_learner, error_rate, MixedPrecision
     if torch.cuda.is_available(): pytest.skip("about training on a CPU; this machine has a GPU")
     s = CourseSettings(dataset=str(make_image_folder(tmp_path/'d', n=6)), arch='resnet18', batch_size=4, pretrained='no')

@@ -1,9 +1,9 @@
-"Lesson 3 and its tools (dlcourse.bench): timm's published results ship with the package and join correctly; the lesson's saved charts; the benchmark on this machine."
+"Lesson 3 and its tools (dlcourse.tools.bench): timm's published results ship with the package and join correctly; the lesson's saved charts; the benchmark on this machine."
 import json, subprocess
 import pandas as pd
 import pytest
 from dlcourse.which_image_models import family
-from dlcourse.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
+from dlcourse.tools.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
                             rank_agreement, my_speed_table)
 from conftest import ROOT, cmd
 
@@ -34,7 +34,7 @@ def test_join_tagged_names_by_architecture_and_size():
 
 
 def test_join_2022_untagged_names():
-    df = speed_table('imagenet_2022', 'infer_3090')
+    df = speed_table('imagenet_2022', 'infer_3090', family=family)
     assert {'convnext_tiny', 'convnext_base_in22ft1k', 'levit_128s', 'resnet50d'} <= set(df.model)
     r = df.set_index('model').loc['levit_128s']
     assert r.secs == pytest.approx(1 / timm_csv('infer_3090').set_index('model').loc['levit_128s', 'infer_samples_per_sec'])
@@ -73,7 +73,7 @@ def test_rank_agreement_joins_on_model_and_size():
     mine = pd.DataFrame(dict(model=['resnet50', 'levit_128s', 'vgg11'], img_size=[224, 224, 224], secs=[0.05, 0.01, 0.2]))
     rho, j = rank_agreement(mine)
     assert len(j) == 3 and rho == pytest.approx(1.0)
-    assert set(my_speed_table(mine).family) == {'resnet', 'levit', 'vgg'}
+    assert set(my_speed_table(mine, family).family) == {'resnet', 'levit', 'vgg'}
 
 
 def test_dlcourse_bench_command(tmp_path):

@@ -18,7 +18,7 @@ def lesson5(lesson_run):
 def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
     "LibreOffice computes the total loss of models/titanic_nnet.xlsx, written by the lesson, to within 1e-6 of PyTorch's"
     need_libreoffice()
-    from dlcourse.spreadsheet import recalculate, read_total_loss
+    from dlcourse.tools.spreadsheet import recalculate, read_total_loss
     ns = lesson5
     W, X, y = ns['W'], ns['X'], ns['y']
     want = ns['mmult_loss']
@@ -38,10 +38,10 @@ def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
 def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
     "A linear model written with write_model_xlsx, and the lecture's own workbook, recalculated: the losses PyTorch gives"
     need_libreoffice()
-    from dlcourse.spreadsheet import recalculate, read_total_loss, titanic_xlsx
+    from dlcourse.tools.spreadsheet import recalculate, read_total_loss, titanic_xlsx
     ns = lesson5
     w, X, y = ns['w'], ns['X'], ns['y']
-    ns['run'].run(f"from dlcourse.spreadsheet import write_model_xlsx as _write\n_xl = _write(df, w, {str(tmp_path/'linear.xlsx')!r})")
+    ns['run'].run(f"from dlcourse.tools.spreadsheet import write_model_xlsx as _write\n_xl = _write(df, w, {str(tmp_path/'linear.xlsx')!r})")
     xl = ns['run'].value('str(_xl)')   # the lesson's DataFrame and parameters, written in its kernel
     assert abs(read_total_loss(recalculate(xl)) - ((X@w - y)**2).mean().item()) < 1e-6
     lecture = recalculate(titanic_xlsx(), tmp_path/'titanic.xlsx')
@@ -53,7 +53,7 @@ def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
 def test_exported_functions_work_outside_the_lesson(lesson5):
     "dlcourse.spreadsheet_model, imported in this process: add_features and cells give the lesson's X and the sheet's parameters"
     from dlcourse.spreadsheet_model import add_features, cells, accuracy
-    from dlcourse.spreadsheet import load_titanic, titanic_xlsx, FEATURES
+    from dlcourse.tools.spreadsheet import load_titanic, titanic_xlsx, FEATURES
     df = add_features(load_titanic().dropna(subset=['Age', 'Embarked']).reset_index(drop=True))
     assert torch.equal(torch.tensor(df[FEATURES].values), lesson5['X'])
     W = cells(openpyxl.load_workbook(titanic_xlsx())['mmult'], 'S4:T13')

@@ -27,8 +27,8 @@ def test_pretrained_against_random_meets_the_issue_figures(lesson6):
 
 def test_offline_the_online_section_says_so_without_waiting(lesson6):
     "Here (offline, as the tests always are) the lesson printed its one line, and the probe it relies on answers at once"
-    from dlcourse.system import reachable
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.system import reachable
+    from dlcourse.tools.check import cell_outputs
     out = [cell_outputs(c).text for c in lesson6.nb.cells if c.cell_type == 'code' and c.source.startswith('online =')]
     assert out == ["Offline: huggingface.co cannot be reached, so the IMDB section is skipped."], out
     start = time.perf_counter()
@@ -51,13 +51,13 @@ def test_online_section_fine_tunes_on_what_the_hub_returns(lesson6):
     lesson6.run(IMDB_STANDIN)
     out = lesson6.run(f"""import os
 from unittest.mock import patch
-with patch.dict(os.environ, DLCOURSE_OFFLINE='0'), patch('dlcourse.machine.reachable', return_value=True), \\
+with patch.dict(os.environ, DLCOURSE_OFFLINE='0'), patch('dlcourse.tools.machine.reachable', return_value=True), \\
      patch('datasets.load_dataset', return_value=_imdb) as _load:
 {textwrap.indent(code, '    ')}
     _load.assert_called_once_with('stanfordnlp/imdb')""")
     got = lesson6.value("[len(imdb_trainer.train_dataset), len(imdb_trainer.eval_dataset), imdb_trainer.state.epoch, imdb_trainer.model is not model]")
     assert got == [2000, 500, 1.0, True], "a fresh pretrained model, one epoch"
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.check import cell_outputs
     text = cell_outputs({'outputs': out}).text
     assert 'Online: huggingface.co answers, so the IMDB section runs.' in text and 'epoch' in text and "'what a wonderful day':" in text, text
 
@@ -66,7 +66,7 @@ def test_classify_text_imported_from_the_package():
     "dlcourse.nlp works outside the lesson: its export carries its imports"
     from transformers import AutoTokenizer, AutoModelForSequenceClassification
     from dlcourse.nlp import classify_text
-    from dlcourse.text import minilm_path
+    from dlcourse.tools.text import minilm_path
     path = minilm_path()
     tokz, model = AutoTokenizer.from_pretrained(path), AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
     p = classify_text(model, tokz, 'a fine day')

@@ -7,11 +7,11 @@ from conftest import ROOT, MACHINE_ENV, NETWORK_UP, LessonRun, course_copy, cmd,
 
 DECIDE = '''
 import os
-from dlcourse.system import reachable
+from dlcourse.tools.system import reachable
 print(reachable('huggingface.co'))
 os.environ['DLCOURSE_OFFLINE'] = '1'
-from dlcourse.models import pretrained_available
-from dlcourse.machine import online_section
+from dlcourse.tools.models import pretrained_available
+from dlcourse.tools.machine import online_section
 print(reachable('huggingface.co'))
 pretrained_available('convnext_tiny_in22k')
 online_section('huggingface.co', 'the IMDB section')
@@ -20,7 +20,7 @@ online_section('huggingface.co', 'the IMDB section')
 
 def saved_text(lesson, start):
     "What the lesson's one code cell starting with `start` was saved with, as dlcourse-check reads it"
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.check import cell_outputs
     hits = [cell_outputs(c).text for c in read_nb(ROOT/'nbs'/lesson).cells if c.cell_type == 'code' and c.source.startswith(start)]
     assert len(hits) == 1, start
     return hits[0]
@@ -44,7 +44,7 @@ def standin_checkpoint(hub, arch):
     "Random weights for `arch`, saved where and as timm's loader reads its pretrained weights from the Hugging Face cache"
     import timm
     from safetensors.torch import save_file
-    from dlcourse.models import timm_name
+    from dlcourse.tools.models import timm_name
     repo = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id
     top = hub/f"models--{repo.replace('/', '--')}"
     (top/'snapshots/0123456789abcdef').mkdir(parents=True)

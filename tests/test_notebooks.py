@@ -14,7 +14,7 @@ def test_every_tools_notebook_runs():
 
 def _texts(nb):
     "Per code cell id, what a learner reads (as dlcourse-check sorts it): its text and the name of any error it raised"
-    from dlcourse.check import cell_outputs
+    from dlcourse.tools.check import cell_outputs
     return {c.id: (o.text, o.error) for c in nb.cells if c.cell_type == 'code' for o in [cell_outputs(c)]}
 
 

@@ -1,6 +1,6 @@
 "The one reader of settings.ini, as the lessons use it."
 import subprocess, sys
-from dlcourse.settings import course_settings, CourseSettings
+from dlcourse.tools.settings import course_settings, CourseSettings
 from conftest import ROOT
 
 
@@ -14,6 +14,6 @@ def test_committed_settings_are_the_defaults(tmp_path):
 
 
 def test_environment_overrides_a_key():
-    out = subprocess.run([sys.executable, '-c', 'from dlcourse.settings import course_settings; print(course_settings().epochs)'],
+    out = subprocess.run([sys.executable, '-c', 'from dlcourse.tools.settings import course_settings; print(course_settings().epochs)'],
                          env={'DLCOURSE_EPOCHS': '1', 'PATH': ''}, cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '1'

@@ -3,7 +3,7 @@ import re, shutil, subprocess
 from pathlib import Path
 import pytest
 from fastcore.nbio import read_nb
-from dlcourse.clean import KEEP_MARK, lesson_notebooks, learner_changed
+from dlcourse.tools.clean import KEEP_MARK, lesson_notebooks, learner_changed
 from conftest import ROOT, cmd
 
 
@@ -45,7 +45,7 @@ def test_clean_copy_is_clean(lesson):
     want = [(c.id, code(c)) for c in src.cells if c.cell_type == 'code' and code(c).strip() and 'hide' not in c.directives]
     got = [(c.id, c.source) for c in cl.cells if c.cell_type == 'code']
     assert got[:-1] == want
-    assert got[-1] == ('dlcourse-check', 'from dlcourse.check import check\ncheck()')
+    assert got[-1] == ('dlcourse-check', 'from dlcourse.tools.check import check\ncheck()')
 
 
 @pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
@@ -54,7 +54,7 @@ def test_lesson_shows_short_cells(lesson):
     visible lines and a clean copy of at most 70; lessons 1 and 5, which build their models from scratch, at most 160 and 170;
     lesson 6, which shows Hugging Face's steps that fastai hides (tokenizing, datasets, Trainer), at most 110 and 120"""
     from fastcore.nbio import read_nb
-    from dlcourse.clean import code_lines
+    from dlcourse.tools.clean import code_lines
     visible = [code_lines(c.source) for c in read_nb(lesson).cells if c.cell_type == 'code' and 'hide' not in c.directives]
     clean = sum(code_lines(c.source) for c in read_nb(ROOT/'clean'/lesson.name).cells if c.cell_type == 'code')
     assert max(visible) <= 12, f"a visible cell of {max(visible)} lines"
@@ -66,7 +66,7 @@ def test_lesson_shows_short_cells(lesson):
 def test_lesson_records_the_settings_it_was_saved_with(lesson):
     "Saved with the course's default settings, and says so, so that dlcourse-check can tell a learner's other settings from a mistake"
     from dataclasses import asdict
-    from dlcourse.settings import CourseSettings
+    from dlcourse.tools.settings import CourseSettings
     assert read_nb(lesson).metadata.get('dlcourse', {}).get('settings') == asdict(CourseSettings())
 
 
