@@ -3,7 +3,7 @@ import concurrent.futures as cf, os, pickle, subprocess
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import ROOT, cmd, make_image_folder, need_chromium
+from helpers import ROOT, cmd, make_image_folder, need_chromium
 
 os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 

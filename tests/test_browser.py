@@ -3,7 +3,7 @@ the plots; its clean copy shows no outputs or prose, runs, and checks against th
 import base64, re, time
 import pytest
 from dlcourse.tools.browser import chromium, jupyterlab, open_notebook, run_all, command
-from conftest import ROOT, course_copy, need_chromium, title_band, drawn
+from helpers import ROOT, course_copy, need_chromium, title_band, drawn
 
 ART = ROOT/'artifacts'/'e2e'
 CURRENT = '.jp-NotebookPanel:not(.lm-mod-hidden)'   # the notebook in the visible tab

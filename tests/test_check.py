@@ -3,7 +3,7 @@ import re, subprocess
 from pathlib import Path
 import pytest
 from fastcore.nbio import read_nb, write_nb
-from conftest import ROOT, cmd, course_copy
+from helpers import ROOT, cmd, course_copy
 
 LESSONS = sorted(p.name for p in (ROOT/'clean').glob('*.ipynb') if '.learner-' not in p.name)
 

@@ -5,7 +5,7 @@ from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 import pytest
 import dlcourse.tools.clean as dc
 from fastcore.nbio import read_nb
-from conftest import cmd
+from helpers import cmd
 
 KS = {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}}
 

@@ -2,7 +2,7 @@
 import json, os, re, subprocess, sys, time, warnings
 from pathlib import Path
 import pytest
-from conftest import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, tables
+from helpers import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, tables
 
 LESSON = 'nbs/02_training.ipynb'
 PREDICT = '''

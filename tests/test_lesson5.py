@@ -2,7 +2,7 @@
 computes the loss PyTorch computes, and its formulas are live (a changed parameter moves the loss as it moves PyTorch's)."""
 import openpyxl, pytest, torch
 import torch.nn.functional as F
-from conftest import need_libreoffice
+from helpers import need_libreoffice
 
 LESSON5 = '05_spreadsheet_model.ipynb'
 

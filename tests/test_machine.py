@@ -3,7 +3,7 @@ to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and
 import json, os, subprocess, sys
 import pytest
 from fastcore.nbio import read_nb
-from conftest import ROOT, MACHINE_ENV, NETWORK_UP, LessonRun, course_copy, cmd, cell_text, tables
+from helpers import ROOT, NETWORK_UP, LessonRun, course_copy, cmd, cell_text, tables
 
 DECIDE = '''
 import os
@@ -112,23 +112,24 @@ def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
     if c.returncode == 3: assert 'Your run used pretrained weights for convnext_tiny_in22k' in c.stdout.splitlines()[0]
 
 
-def _gpu() -> bool:
+def _gpu(machine_env) -> bool:
     "Does PyTorch see a GPU with this machine's own settings (the tests hide it from the lessons)?"
-    r = subprocess.run([sys.executable, '-c', 'import torch; print(torch.cuda.is_available())'], env=MACHINE_ENV, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, '-c', 'import torch; print(torch.cuda.is_available())'], env=machine_env,
+                       capture_output=True, text=True)
     return r.stdout.strip() == 'True'
 
 
 @pytest.mark.gpu
-def test_lesson2_trains_on_the_gpu(tmp_path):
+def test_lesson2_trains_on_the_gpu(tmp_path, machine_env):
     "On a GPU machine: lesson 2's clean copy up to its error rate, in a kernel that sees the GPU, trains there in mixed precision"
-    if not _gpu(): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
+    if not _gpu(machine_env): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
     import nbformat
     course = course_copy(tmp_path/'course')
     nb = nbformat.read(course/'clean/02_training.ipynb', as_version=4)
     last = next(i for i, c in enumerate(nb.cells) if 'loss, err = learn.validate()' in c.source)
     nb.cells = nb.cells[:last + 1]
     nbformat.write(nb, course/'clean/gpu.ipynb')
-    r = LessonRun(course/'clean/gpu.ipynb', course/'clean', {'CUDA_VISIBLE_DEVICES': MACHINE_ENV.get('CUDA_VISIBLE_DEVICES')})
+    r = LessonRun(course/'clean/gpu.ipynb', course/'clean', {'CUDA_VISIBLE_DEVICES': machine_env.get('CUDA_VISIBLE_DEVICES')})
     try:
         assert not r.errors(), r.errors()
         assert cell_text(r.nb, 'device_note(dls.device)').startswith('Training on a GPU: ')

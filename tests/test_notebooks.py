@@ -1,7 +1,7 @@
 "The tools notebooks run with their unit checks; lesson 1's saved outputs reproduce exactly; its sliders redraw headless."
 import subprocess
 from fastcore.nbio import read_nb
-from conftest import ROOT, cmd, title_band, drawn, LESSON1
+from helpers import ROOT, cmd, title_band, drawn, LESSON1
 
 
 

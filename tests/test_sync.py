@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from fastcore.nbio import read_nb
 from dlcourse.tools.clean import KEEP_MARK, lesson_notebooks, learner_changed
-from conftest import ROOT, cmd
+from helpers import ROOT, cmd
 
 
 def _files(d, pat): return {p.relative_to(d): p.read_bytes() for p in sorted(Path(d).rglob(pat)) if '__pycache__' not in p.parts}
