@@ -5,7 +5,7 @@ from helpers import ROOT
 
 
 def test_committed_settings_are_the_defaults(tmp_path):
-    "The settings.ini the course ships (as committed: a learner may edit theirs) sets every key, to the reader's defaults"
+    "The settings.ini the course ships (as committed: a learner may edit theirs) sets every key to its default"
     r = subprocess.run(['git', 'show', 'HEAD:settings.ini'], cwd=ROOT, capture_output=True, text=True)
     text = r.stdout if r.returncode == 0 else (ROOT/'settings.ini').read_text()
     for key in CourseSettings.__dataclass_fields__: assert f'\n{key} = ' in text, key
@@ -14,6 +14,7 @@ def test_committed_settings_are_the_defaults(tmp_path):
 
 
 def test_environment_overrides_a_key():
-    out = subprocess.run([sys.executable, '-c', 'from dlcourse.tools.settings import course_settings; print(course_settings().epochs)'],
-                         env={'DLCOURSE_EPOCHS': '1', 'PATH': ''}, cwd=ROOT, capture_output=True, text=True, check=True)
+    script = 'from dlcourse.tools.settings import course_settings; print(course_settings().epochs)'
+    out = subprocess.run([sys.executable, '-c', script], env={'DLCOURSE_EPOCHS': '1', 'PATH': ''}, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '1'

@@ -5,32 +5,32 @@
 # %% ../../../nbs/tools/clean.ipynb #4cd57469
 from __future__ import annotations
 import hashlib, json, os, re, sys, time
+from enum import Enum
 from pathlib import Path
-from fastcore.nbio import read_nb, nb2str, new_nb, mk_cell, validate_nb
-from fastcore.xtras import globtastic
-from .system import atomic
+from typing import NamedTuple
+from fastcore.nbio import nb2str, new_nb, mk_cell
 from fastcore.script import call_parse
 from nbdev.clean import clean_nb
+from .notebook import NotebookError, load_nb, save_nb, code, notebooks, lesson_notebooks
+from .settings import SettingsError, record_lesson_settings
 
 # %% auto #0
-__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'code_lines', 'load_nb',
-           'write_atomic', 'learner_changed', 'backup_path', 'clean_one', 'record_lesson_settings', 'lesson_notebooks',
-           'dlcourse_clean']
+__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'learner_changed', 'backup_path',
+           'Outcome', 'Cleaned', 'clean_one', 'dlcourse_clean']
 
 # %% ../../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
 CHECK_CELL = "from dlcourse.tools.check import check\ncheck()"
 
-EXERCISE = """# Test yourself: {title}
+EXERCISE = ("# Test yourself: {title}\n\n"
+    "This is the clean copy of `{src}`: its headings and code, without the prose or the outputs.\n\n"
+    "**The exercise:** before you run each cell, say (or write down) what it is for and what it will output. "
+    "Then run it and compare. Where you were wrong, go back to the full lesson.\n\n"
+    "When you are done, save the notebook and run the last cell, `check()`: "
+    "it compares your outputs with the lesson's, cell by cell (from a terminal: `dlcourse-check {name}`).")
 
-This is the clean copy of `{src}`: its headings and code, without the prose or the outputs.
-
-**The exercise:** before you run each cell, say (or write down) what it is for and what it will output. Then run it and compare. Where you were wrong, go back to the full lesson.
-
-When you are done, save the notebook and run the last cell, `check()`: it compares your outputs with the lesson's, cell by cell (from a terminal: `dlcourse-check {name}`)."""
-
-class CleanError(Exception):
-    "A notebook that `dlcourse-clean` cannot read or write; the message names the file"
+class CleanError(NotebookError):
+    "A notebook that `dlcourse-clean` will not clean where it was asked to"
 
 # %% ../../../nbs/tools/clean.ipynb #c4ae9e38
 def _headings(md):
@@ -57,45 +57,25 @@ def fingerprint(nb) -> str:
 
 # %% ../../../nbs/tools/clean.ipynb #867dd766
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
-    "The clean copy of lesson `nb` (read with `read_nb`): exercise cell, headings, marked cells, code without directives (`#| hide` cells left out)"
-    cells = [mk_cell(EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name), 'markdown', id='dlcourse-exercise')]
+    "The clean copy of lesson `nb`: exercise cell, headings, kept cells, and code cells other than `#| hide` ones"
+    intro = EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name)
+    cells = [mk_cell(intro, 'markdown', id='dlcourse-exercise')]
     for c in nb.cells:
-        if c.cell_type == 'code':
-            if 'hide' in c.directives: continue   # the lesson's tests, not the exercise
-            c.remove_directives()
-            if c.source.strip(): cells.append(mk_cell(c.source.strip('\n'), 'code', id=c.id))
-        elif c.cell_type == 'markdown':
-            src = c.source if KEEP_MARK in c.source else _headings(c.source)
-            if src.strip(): cells.append(mk_cell(src, 'markdown', id=c.id))
+        if c.cell_type == 'code' and 'hide' not in c.directives: src = code(c)
+        elif c.cell_type == 'markdown': src = c.source if KEEP_MARK in c.source else _headings(c.source)
+        else: continue
+        if src.strip(): cells.append(mk_cell(src, c.cell_type, id=c.id))
     cells.append(mk_cell(CHECK_CELL, 'code', id='dlcourse-check'))
     res = new_nb(cells, meta={k: v for k, v in nb.metadata.items() if k == 'kernelspec'})
     clean_nb(res, clear_all=True)
     res.metadata['dlcourse'] = {'source': src_ref, 'fingerprint': fingerprint(res)}
     return res
 
-# %% ../../../nbs/tools/clean.ipynb #0e15fdb0
-def code_lines(src) -> int:
-    "The number of code lines in cell source `src`: blank lines and nbdev directive lines (`#| ...`) not counted"
-    return sum(1 for l in src.splitlines() if l.strip() and not re.match(r'\s*#\|', l))
-
-# %% ../../../nbs/tools/clean.ipynb #07adccb0
-def load_nb(path):
-    "Read and validate the notebook at `path`, or raise `CleanError` with a one-line reason"
-    path = Path(path)
-    try: return validate_nb(read_nb(path))
-    except (OSError, UnicodeDecodeError) as e: raise CleanError(f"{path}: cannot be read ({e.strerror or e})") from None
-    except json.JSONDecodeError as e: raise CleanError(f"{path}: not a valid notebook (bad JSON: {e.msg} at line {e.lineno})") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as e: raise CleanError(f"{path}: not a valid notebook ({e})") from None
-
-def write_atomic(nb, path):
-    "Write `nb` to `path` through a temporary file in the same folder, so `path` is either old or new, never partial"
-    with atomic(path) as tmp: tmp.write_text(nb2str(nb), encoding='utf-8')
-
 # %% ../../../nbs/tools/clean.ipynb #9ed8e5c9
 def learner_changed(path) -> bool:
     "Has the clean copy at `path` been run or edited since it was generated (or can it not be read at all)?"
     try: nb = load_nb(path)
-    except CleanError: return True
+    except NotebookError: return True
     return nb.metadata.get('dlcourse', {}).get('fingerprint') != fingerprint(nb)
 
 def backup_path(path) -> Path:
@@ -105,50 +85,51 @@ def backup_path(path) -> Path:
     while res.exists(): res, i = path.with_name(f"{path.stem}.learner-{stamp}-{i}.ipynb"), i+1
     return res
 
+# %% ../../../nbs/tools/clean.ipynb #986f92c5
+class Outcome(Enum):
+    "What `clean_one` did with a clean copy"
+    WRITTEN = 'written'
+    UNCHANGED = 'unchanged'
+    KEPT = 'kept'
+    REGENERATED = 'regenerated'
+
+class Cleaned(NamedTuple):
+    "What `clean_one` did, and where the learner's version went when it regenerated their copy"
+    outcome: Outcome
+    backup: Path | None = None
+
 # %% ../../../nbs/tools/clean.ipynb #218a3dab
-def clean_one(src, dest, force=False) -> str:
-    "Write the clean copy of notebook `src` to `dest`; return what happened, in a few words"
+def clean_one(src, dest, force=False) -> Cleaned:
+    "Write the clean copy of notebook `src` to `dest`, keeping a learner's version there unless `force`"
     src, dest = Path(src), Path(dest)
-    if dest.exists() and dest.resolve() == src.resolve(): raise CleanError(f"{src}: the clean copy would overwrite the lesson itself; choose another --dest")
-    new = clean_lesson(load_nb(src), Path(os.path.relpath(src.resolve(), dest.parent.resolve())).as_posix(), dest.name)
+    if dest.exists() and dest.resolve() == src.resolve():
+        raise CleanError(f"{src}: the clean copy would overwrite the lesson itself; choose another --dest")
+    ref = Path(os.path.relpath(src.resolve(), dest.parent.resolve())).as_posix()
+    new = clean_lesson(load_nb(src), ref, dest.name)
     if dest.exists():
-        if dest.read_text(encoding='utf-8', errors='replace') == nb2str(new): return 'unchanged'
+        if dest.read_text(encoding='utf-8', errors='replace') == nb2str(new): return Cleaned(Outcome.UNCHANGED)
         if learner_changed(dest):
-            if not force: return 'kept: has your edits or outputs (run with --force to regenerate it, keeping yours as a backup)'
+            if not force: return Cleaned(Outcome.KEPT)
             bak = backup_path(dest)
             os.replace(dest, bak)
-            write_atomic(new, dest)
-            return f'regenerated; your version is in {bak.name}'
-    write_atomic(new, dest)
-    return 'written'
-
-# %% ../../../nbs/tools/clean.ipynb #f3e0f935
-def record_lesson_settings(path) -> dict:
-    "Record the course's current settings (`settings.ini` and `DLCOURSE_*` overrides) in the metadata of the lesson at `path`"
-    from dataclasses import asdict
-    from dlcourse.tools.settings import course_settings, project_root
-    path = Path(path)
-    nb = load_nb(path)
-    s = asdict(course_settings(project_root(path.resolve().parent)/'settings.ini'))
-    if nb.metadata.get('dlcourse', {}).get('settings') != s:
-        nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), settings=s)
-        write_atomic(nb, path)
-    return s
+            save_nb(new, dest)
+            return Cleaned(Outcome.REGENERATED, bak)
+    save_nb(new, dest)
+    return Cleaned(Outcome.WRITTEN)
 
 # %% ../../../nbs/tools/clean.ipynb #748b42d5
-def _notebooks(folder, recursive=True) -> list:
-    "The notebooks in `folder` (and below it, when `recursive`), listed as nbdev does: names starting with `.` or `_` left out"
-    return sorted(map(Path, globtastic(folder, recursive=recursive, file_glob='*.ipynb', skip_file_re='^[_.]', skip_folder_re='^[_.]')))
-
-def lesson_notebooks(nbs_path) -> list:
-    "The lessons in `nbs_path`: its top-level notebooks (tooling notebooks live in `nbs/tools/`, which is skipped)"
-    return _notebooks(nbs_path, recursive=False)
-
 def _expand(paths):
     "(notebook, path relative to its root) for each file, and each notebook in each folder, of `paths`"
     for p in map(Path, paths):
-        if p.is_dir(): yield from ((f, f.relative_to(p)) for f in _notebooks(p))
+        if p.is_dir(): yield from ((f, f.relative_to(p)) for f in notebooks(p))
         else: yield p, Path(p.name)
+
+def _report(res: Cleaned) -> str:
+    "What the command prints for a copy that `clean_one` returned `res` for"
+    if res.outcome is Outcome.KEPT:
+        return 'kept: has your edits or outputs (run with --force to regenerate it, keeping yours as a backup)'
+    if res.outcome is Outcome.REGENERATED: return f'regenerated; your version is in {res.backup.name}'
+    return res.outcome.value
 
 # %% ../../../nbs/tools/clean.ipynb #08b218b1
 @call_parse
@@ -156,7 +137,7 @@ def dlcourse_clean(
     *paths:str,  # Notebooks or folders to clean (default: the lessons in the course's nbs/)
     dest:str=None,  # Folder for the clean copies (default: the course's clean/, or ./clean when paths are given)
     force:bool=False,  # Regenerate copies that have a learner's edits or outputs, keeping those as a backup beside them
-    record_settings:bool=False,  # First record the course's current settings in each lesson, as those its saved outputs were made with
+    record_settings:bool=False,  # First record in each lesson the course's settings, as those of its saved outputs
 ):
     "Write clean copies (headings and code, no prose or outputs) of lesson notebooks"
     if paths: jobs, dest = list(_expand(paths)), Path(dest or 'clean')
@@ -165,15 +146,16 @@ def dlcourse_clean(
         cfg = get_config()
         nbs = Path(cfg.nbs_path)
         jobs, dest = [(p, p.relative_to(nbs)) for p in lesson_notebooks(nbs)], Path(dest or cfg.config_path/'clean')
+    if not jobs: sys.exit("dlcourse-clean: no notebooks found")
     failed = 0
-    if not jobs: print("dlcourse-clean: no notebooks found", file=sys.stderr); sys.exit(1)
     for src, rel in jobs:
         out = dest/rel
         try:
             if record_settings: record_lesson_settings(src)
-            what = clean_one(src, out, force=force)
-        except CleanError as e:
+            res = clean_one(src, out, force=force)
+        except SettingsError as e: sys.exit(f"dlcourse-clean: {e}")
+        except NotebookError as e:
             print(f"dlcourse-clean: {e}", file=sys.stderr); failed += 1; continue
-        if what.startswith('kept'): failed += 1
-        print(f"{os.path.relpath(out)}: {what}")
+        failed += res.outcome is Outcome.KEPT
+        print(f"{os.path.relpath(out)}: {_report(res)}")
     if failed: sys.exit(1)

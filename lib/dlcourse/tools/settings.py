@@ -5,20 +5,22 @@
 # %% ../../../nbs/tools/settings.ipynb #60854479
 from __future__ import annotations
 import os, configparser
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from .notebook import load_nb, save_nb
 
 # %% auto #0
-__all__ = ['PRETRAINED_CHOICES', 'project_root', 'SettingsError', 'CourseSettings', 'course_settings']
+__all__ = ['PRETRAINED_CHOICES', 'project_root', 'SettingsError', 'CourseSettings', 'course_settings', 'record_lesson_settings']
 
 # %% ../../../nbs/tools/settings.ipynb #694d8ea2
 def project_root(start=None) -> Path:
-    "The course repository: where nbdev finds its `pyproject.toml`, above `start` (default: the working directory), else above the installed package"
+    "The folder of the course's `pyproject.toml`, found by nbdev above `start` (default: here), else above the package"
     from importlib.resources import files
     from nbdev.config import get_config, is_nbdev
     for base in (start or Path.cwd(), Path(str(files('dlcourse')))):
         if is_nbdev(base): return get_config(base).config_path
-    raise FileNotFoundError("pyproject.toml: no nbdev project here or in any folder above; run from inside the course repository")
+    raise FileNotFoundError("pyproject.toml: no nbdev project here or in any folder above; "
+                            "run from inside the course repository")
 
 # %% ../../../nbs/tools/settings.ipynb #80da5eda
 class SettingsError(ValueError):
@@ -28,7 +30,7 @@ PRETRAINED_CHOICES = ('auto', 'yes', 'no')
 
 @dataclass(frozen=True)
 class CourseSettings:
-    "What a learner can change to repeat a lesson: see the comments in `settings.ini`"
+    "What a learner can change to repeat a lesson (the comments in `settings.ini` say how)"
     dataset: str = 'digits'
     arch: str = 'convnext_tiny_in22k'
     img_size: int = 32
@@ -53,12 +55,13 @@ def _convert(key, raw, typ, source):
 
 # %% ../../../nbs/tools/settings.ipynb #2b3b5d91
 def course_settings(path=None, environ=None) -> CourseSettings:
-    "Read the `[course]` section of `settings.ini` at `path` (default: the course's), with `DLCOURSE_<KEY>` environment overrides"
+    "The `[course]` section of `settings.ini` at `path` (default: the course's), with `DLCOURSE_<KEY>` overrides"
     path = Path(path) if path else project_root()/'settings.ini'
     environ = os.environ if environ is None else environ
     cp = configparser.ConfigParser(inline_comment_prefixes=('#', ';'))
     try: cp.read_string(path.read_text(encoding='utf-8'), source=str(path))
-    except (OSError, configparser.Error) as e: raise SettingsError(f"{path}: cannot be read ({e.__class__.__name__}: {e})".splitlines()[0]) from None
+    except (OSError, configparser.Error) as e:
+        raise SettingsError(f"{path}: cannot be read ({e.__class__.__name__}: {e})".splitlines()[0]) from None
     if not cp.has_section('course'): raise SettingsError(f"{path}: has no [course] section")
     known = {f.name: type(f.default) for f in fields(CourseSettings)}
     unknown = [k for k in cp['course'] if k not in known]
@@ -69,3 +72,14 @@ def course_settings(path=None, environ=None) -> CourseSettings:
         if env in environ: vals[key] = _convert(key, environ[env], typ, env)
         elif key in cp['course']: vals[key] = _convert(key, cp['course'][key], typ, path.name)
     return CourseSettings(**vals)
+
+# %% ../../../nbs/tools/settings.ipynb #cb8498f7
+def record_lesson_settings(path) -> dict:
+    "The course's current settings, overrides included, recorded in the metadata of the lesson at `path`"
+    path = Path(path)
+    nb = load_nb(path)
+    s = asdict(course_settings(project_root(path.resolve().parent)/'settings.ini'))
+    if nb.metadata.get('dlcourse', {}).get('settings') != s:
+        nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), settings=s)
+        save_nb(nb, path)
+    return s
