@@ -6,16 +6,15 @@
 from __future__ import annotations
 import base64, io, math, os, re, sys
 from dataclasses import dataclass, field
+from enum import Enum, IntEnum
 from pathlib import Path
 from fastcore.script import call_parse
-from .clean import load_nb, CleanError
-from .machine import run_facts, machine_diff
+from .notebook import NotebookError, code, load_nb
+from .machine import machine_diff, run_facts
 
 # %% auto #0
-__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'EXIT_SAME', 'EXIT_DIFFERENT', 'EXIT_UNCHECKABLE', 'EXIT_SETTINGS', 'CheckError', 'tokens',
-           'CellOutputs', 'cell_outputs', 'compare_text', 'compare_image', 'compare_cell', 'reference_path',
-           'CellReport', 'check_notebook', 'run_copy', 'settings_diff', 'settings_line', 'summary', 'report',
-           'dlcourse_check', 'check']
+__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'CheckError', 'Status', 'Exit', 'tokens', 'CellOutputs', 'cell_outputs', 'compare_text',
+           'compare_image', 'compare_cell', 'CellReport', 'Report', 'check_notebook', 'dlcourse_check', 'check']
 
 # %% ../../../nbs/tools/check.ipynb #c9cdd014
 class CheckError(Exception):
@@ -24,31 +23,55 @@ class CheckError(Exception):
 RTOL, ATOL = 1e-2, 1e-6       # numbers within 1% (or 1e-6 of each other) are close
 IMG_TOL = 0.02                # images whose drawn pixels differ in under 2% are close (see compare_image)
 
+# %% ../../../nbs/tools/check.ipynb #5a7c0b02
+class Status(Enum):
+    "How the outputs of one of your cells compare with the lesson's"
+    SAME = 'same'
+    CLOSE = 'close'                     # numbers within the tolerance
+    DIFFERENT = 'different'
+    NOT_COMPARABLE = 'not comparable'   # a widget, a progress bar or a timing: cannot match by nature
+    NOT_RUN = 'not run'
+
+    @property
+    def matches(self) -> bool: return self in (Status.SAME, Status.CLOSE)
+
+class Exit(IntEnum):
+    "The exit status of `dlcourse-check`"
+    SAME = 0          # everything you ran matches the lesson
+    DIFFERENT = 1     # some cells differ from the lesson
+    UNCHECKABLE = 2   # the notebook cannot be checked
+    EXPECTED = 3      # some cells differ, as expected with your settings or your machine
+
 # %% ../../../nbs/tools/check.ipynb #6a404d3c
 _num_re = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
 _token_re = re.compile(rf'0x[0-9a-fA-F]+|\d+:\d\d(?::\d\d)?|{_num_re}|\w+|[^\w\s]')
 _time_header = re.compile(r'^(time|times|seconds|secs|sec|s|ms|duration|elapsed|wall)$', re.I)
 
+def _mask_line(line, spans):
+    "`line` with the numbers and timings under the column `spans` of a header replaced by `~`"
+    for s, e in spans:
+        for m in re.finditer(r'\S+', line):
+            if m.start() < e and m.end() > s and re.fullmatch(_num_re + r'|\d+:\d\d', m.group()):
+                line = line[:m.start()] + '~' * (m.end() - m.start()) + line[m.end():]
+    return line
+
 def _mask_timing_columns(text):
-    "Replace values under a timing column header (`seconds`, `time`...) of a text table with a placeholder"
-    lines, spans, out = text.splitlines(), [], []
-    for line in lines:
+    "`text` with the values under a timing column header (`seconds`, `time`...) of a table replaced by `~`"
+    spans, out = [], []
+    for line in text.splitlines():
         heads = [(m.start(), m.end()) for m in re.finditer(r'\S+', line) if _time_header.match(m.group())]
-        if heads: spans = heads; out.append(line); continue
-        for s, e in spans:
-            for m in re.finditer(r'\S+', line):
-                if m.start() < e and m.end() > s and re.fullmatch(_num_re + r'|\d+:\d\d', m.group()):
-                    line = line[:m.start()] + '~' * (m.end() - m.start()) + line[m.end():]
-        out.append(line)
+        if heads: spans = heads
+        out.append(line if heads else _mask_line(line, spans))
     return '\n'.join(out)
+
+def _token(t):
+    "One token as `tokens` gives it"
+    if t.startswith('0x') or ':' in t or set(t) == {'~'}: return '<masked>'
+    return float(t) if re.fullmatch(_num_re, t) else t
 
 def tokens(text) -> list:
     "`text` as tokens: numbers as floats, timings and memory addresses as '<masked>', the rest as strings"
-    res = []
-    for t in _token_re.findall(_mask_timing_columns(text)):
-        if t.startswith('0x') or ':' in t or set(t) == {'~'}: res.append('<masked>')
-        elif re.fullmatch(_num_re, t): res.append(float(t))
-        else: res.append(t)
+    res = [_token(t) for t in _token_re.findall(_mask_timing_columns(text))]
     return [t for i, t in enumerate(res) if not (t == '<masked>' and i and res[i-1] == '<masked>')]
 
 # %% ../../../nbs/tools/check.ipynb #fdc09d0c
@@ -58,78 +81,86 @@ _display_obj = re.compile(r'^<IPython\.core\.display\.\w+ object>$')
 
 def _html_text(html):
     "The text of an HTML output, without styles, scripts or progress bars"
+    import html as _h
     html = re.sub(r'(?is)<(style|script)\b.*?</\1>', ' ', html)
     html = re.sub(r'(?is)<div>\s*<progress\b.*?</div>', ' ', html)
-    html = re.sub(r'(?s)<[^>]+>', ' ', html)
-    import html as _h
-    return _h.unescape(html)
+    return _h.unescape(re.sub(r'(?s)<[^>]+>', ' ', html))
 
 @dataclass
 class CellOutputs:
-    "What a code cell showed: its text, its images, its exception type, and whether it held widgets or progress bars"
+    "What a code cell showed: its text, images, charts and exception type, and whether it held a widget or progress bar"
     text: str = ''
     images: list = field(default_factory=list)
     error: str | None = None
-    live: bool = False   # a widget or a progress bar: cannot match by nature
+    widget_or_progress: bool = False   # cannot match by nature
     empty: bool = True
     charts: list = field(default_factory=list)   # plotly figures, as their JSON
 
 def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
 
 def _stream_text(o):
-    "A stream output's text; a log on stderr with its lines sorted, since libraries log from sets and threads in no fixed order"
+    "A stream output's text; a log on stderr with its lines sorted, as libraries log from sets and threads in any order"
     text = _join(o.get('text'))
     return '\n'.join(sorted(text.splitlines())) if o.get('name') == 'stderr' else text
 
+def _same_stream(a, b):
+    "Are outputs `a` and `b` both printed on the same stream?"
+    return a.get('output_type') == b.get('output_type') == 'stream' and a.get('name') == b.get('name')
+
 def _merged(outputs) -> list:
-    "`outputs` with each run of stream outputs to one stream joined, as a notebook shows it (a kernel cuts a stream where it flushes)"
+    "`outputs` with each run of outputs to one stream joined, as a notebook shows it (a kernel cuts where it flushes)"
     res = []
     for o in outputs:
-        if o.get('output_type') == 'stream' and res and res[-1].get('output_type') == 'stream' and res[-1].get('name') == o.get('name'):
-            res[-1] = {**res[-1], 'text': _join(res[-1].get('text')) + _join(o.get('text'))}
-        else: res.append(o)
+        if not (res and _same_stream(res[-1], o)): res.append(o)
+        else: res[-1] = {**res[-1], 'text': _join(res[-1].get('text')) + _join(o.get('text'))}
     return res
 
+def _add_display(res, texts, d):
+    "Sort the data `d` of a display or result output into `res` (images, charts, flag) or `texts`"
+    plain, html = _join(d.get('text/plain')), _join(d.get('text/html'))
+    if _widget_mime in d: res.widget_or_progress = True
+    elif _plotly_mime in d: res.charts.append(d[_plotly_mime])   # its PNG only exists where kaleido found a Chrome
+    elif 'image/png' in d: res.images.append(_join(d['image/png']))
+    elif html and '<progress' in html and '<table' not in html: res.widget_or_progress = True
+    elif _display_obj.match(plain.strip()) and not html.strip(): pass   # a progress bar, emptied when it finished
+    elif html and ('<table' in html or not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
+    else: texts.append(plain)
+
 def cell_outputs(cell) -> CellOutputs:
-    "Sort the outputs of a notebook code cell into text, images, error and live parts"
+    "Sort the outputs of notebook code cell `cell` into text, images, charts, error and the widget flag"
     res, texts = CellOutputs(), []
     for o in _merged(cell.get('outputs', [])):
         res.empty = False
         kind = o.get('output_type')
         if kind == 'stream': texts.append(_stream_text(o))
         elif kind == 'error': res.error = o.get('ename', 'Error')
-        elif kind in ('display_data', 'execute_result'):
-            d = o.get('data', {})
-            plain, html = _join(d.get('text/plain')), _join(d.get('text/html'))
-            if _widget_mime in d: res.live = True
-            elif _plotly_mime in d: res.charts.append(d[_plotly_mime])   # its PNG, if any, only exists where kaleido found a Chrome
-            elif 'image/png' in d: res.images.append(_join(d['image/png']))
-            elif html and '<progress' in html and '<table' not in html: res.live = True
-            elif _display_obj.match(plain.strip()) and not html.strip(): continue   # a progress bar, emptied when it finished
-            elif html and ('<table' in html or not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
-            else: texts.append(plain)
+        elif kind in ('display_data', 'execute_result'): _add_display(res, texts, o.get('data', {}))
     res.text = '\n'.join(texts)
     return res
 
 # %% ../../../nbs/tools/check.ipynb #66622e33
-def _tokens_close(ta, tb):
-    "Are two token lists equal, numbers within the tolerance?"
-    return len(ta) == len(tb) and all(a == b or (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)) for a, b in zip(ta, tb))
+def _close(a, b) -> bool:
+    "Are two tokens or JSON values equal, numbers within the tolerance?"
+    if isinstance(a, dict) and isinstance(b, dict): return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list): return len(a) == len(b) and all(map(_close, a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)
+    return a == b
 
 def _short(line, n=70): return line.strip() if len(line.strip()) <= n else line.strip()[:n] + '…'
 
+def _lines(text): return [l for l in _mask_timing_columns(text).splitlines() if l.strip()]
+
 def compare_text(want, got):
-    "('same'|'close'|'different', the first differing line of each) for two texts"
-    if tokens(want) == tokens(got): return 'same', ''
-    if _tokens_close(tokens(want), tokens(got)): return 'close', ''   # the same, wrapped at another width
-    lw = [l for l in _mask_timing_columns(want).splitlines() if l.strip()]
-    lg = [l for l in _mask_timing_columns(got).splitlines() if l.strip()]
+    "(`Status`, the first differing line of each) for two texts"
+    if tokens(want) == tokens(got): return Status.SAME, ''
+    if _close(tokens(want), tokens(got)): return Status.CLOSE, ''   # wrapped at any width: only tokens count
+    lw, lg = _lines(want), _lines(got)
     for a, b in zip(lw, lg):
-        if not _tokens_close(tokens(a), tokens(b)): return 'different', f"expected {_short(a)!r}, got {_short(b)!r}"
-    if len(lw) != len(lg):
-        extra = lw[len(lg):] or lg[len(lw):]
-        return 'different', f"{len(lg)} lines of output, expected {len(lw)} (first unmatched: {_short(extra[0])!r})"
-    return 'close', ''
+        if not _close(tokens(a), tokens(b)): return Status.DIFFERENT, f"expected {_short(a)!r}, got {_short(b)!r}"
+    if len(lw) == len(lg): return Status.CLOSE, ''
+    extra = lw[len(lg):] or lg[len(lw):]
+    return Status.DIFFERENT, f"{len(lg)} lines of output, expected {len(lw)} (first unmatched: {_short(extra[0])!r})"
 
 # %% ../../../nbs/tools/check.ipynb #a318fa50
 def _image(b64):
@@ -137,131 +168,136 @@ def _image(b64):
     from PIL import Image
     return Image.open(io.BytesIO(base64.b64decode(b64))).convert('L')
 
-def compare_image(want, got):
-    """('same'|'close'|'different', why) for two base64 PNGs.
-    Sizes must agree up to a uniform scale (a retina figure is twice the size of the same figure drawn at 1x).
-    Both are then shrunk to half the smaller size, which evens out anti-aliasing, and compared on their drawn pixels:
-    the share of pixels drawn in either image that differ clearly must stay under `IMG_TOL`."""
+def _changed_share(a, b) -> float:
+    "The share of the pixels drawn in either greyscale image that differ clearly, both shrunk to half the smaller size"
     import numpy as np
     from PIL import Image
-    a, b = _image(want), _image(got)
-    if a.size == b.size and a.tobytes() == b.tobytes(): return 'same', ''
-    ratio = a.size[0] / b.size[0]
-    if abs(a.size[1] / b.size[1] - ratio) > 0.02 * ratio: return 'different', f"image size {b.size[0]}x{b.size[1]}, expected {a.size[0]}x{a.size[1]}"
     w, h = min(a.size[0], b.size[0]) // 2, min(a.size[1], b.size[1]) // 2
     a, b = (np.asarray(im.resize((w, h), Image.BOX), dtype='float32') / 255 for im in (a, b))
     drawn = (a < 0.9) | (b < 0.9)
-    share = float((np.abs(a - b) > 0.2)[drawn].mean()) if drawn.any() else 0.
-    return ('close', '') if share < IMG_TOL else ('different', f"image differs: {share:.0%} of its drawn pixels changed")
+    return float((np.abs(a - b) > 0.2)[drawn].mean()) if drawn.any() else 0.
+
+def compare_image(want, got):
+    "(`Status`, why) for two base64 PNGs, alike up to a uniform scale and within `IMG_TOL` of their drawn pixels"
+    a, b = _image(want), _image(got)
+    if a.size == b.size and a.tobytes() == b.tobytes(): return Status.SAME, ''
+    ratio = a.size[0] / b.size[0]
+    if abs(a.size[1] / b.size[1] - ratio) > 0.02 * ratio:
+        return Status.DIFFERENT, f"image size {b.size[0]}x{b.size[1]}, expected {a.size[0]}x{a.size[1]}"
+    share = _changed_share(a, b)
+    if share < IMG_TOL: return Status.CLOSE, ''
+    return Status.DIFFERENT, f"image differs: {share:.0%} of its drawn pixels changed"
 
 # %% ../../../nbs/tools/check.ipynb #2eb452ca
-def _plain(v):
+def _decode_plotly_arrays(v):
     "`v` (a chart's JSON) with plotly's binary arrays ({'dtype', 'bdata'}) decoded to lists"
     if isinstance(v, dict):
         if 'bdata' in v and 'dtype' in v:
             import numpy as np
             a = np.frombuffer(base64.b64decode(v['bdata']), dtype=v['dtype'])
             return (a.reshape(v['shape']) if 'shape' in v else a).tolist()
-        return {k: _plain(x) for k, x in v.items()}
-    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-def _close(a, b) -> bool:
-    "Are two JSON values equal, numbers within the tolerance?"
-    if isinstance(a, dict) and isinstance(b, dict): return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list): return len(a) == len(b) and all(map(_close, a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool): return math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)
-    return a == b
+        return {k: _decode_plotly_arrays(x) for k, x in v.items()}
+    return [_decode_plotly_arrays(x) for x in v] if isinstance(v, (list, tuple)) else v
 
 # %% ../../../nbs/tools/check.ipynb #e99fd8c6
-def compare_cell(want: CellOutputs, got: CellOutputs):
-    "('same'|'close'|'different'|'not comparable'|'not run', detail) for a cell's reference and learner outputs"
-    if got.empty and not want.empty: return 'not run', 'no output (the lesson has some)'
-    if want.error or got.error:
-        if want.error == got.error: return 'same', f"raised {got.error}"
-        return 'different', f"raised {got.error}" if got.error else f"expected it to raise {want.error}"
-    if (want.live or got.live) and not (want.text.strip() or want.images): return 'not comparable', 'widget or progress bar'
-    if got.live and not got.text.strip() and not got.images: return 'not comparable', 'widget or progress bar'
-    status, detail = compare_text(want.text, got.text)
-    if status == 'different': return status, detail
-    if want.live or got.live: return 'not comparable', 'widget or progress bar'
-    if len(want.images) != len(got.images): return 'different', f"{len(got.images)} images, expected {len(want.images)}"
+def _no_match(want, got) -> bool:
+    "Do widgets or progress bars stand for what either cell showed, so that they cannot match?"
+    if (want.widget_or_progress or got.widget_or_progress) and not (want.text.strip() or want.images): return True
+    return got.widget_or_progress and not got.text.strip() and not got.images
+
+def _compare_images(want, got, status):
+    "(`Status`, why) for the images of two cells whose text compared as `status`"
+    if len(want.images) != len(got.images):
+        return Status.DIFFERENT, f"{len(got.images)} images, expected {len(want.images)}"
     for a, b in zip(want.images, got.images):
         s, d = compare_image(a, b)
-        if s == 'different': return s, d
-        if s == 'close': status = 'close'
-    if len(want.charts) != len(got.charts): return 'different', f"{len(got.charts)} charts, expected {len(want.charts)}"
-    for a, b in zip(want.charts, got.charts):
-        if not _close(_plain(a.get('data')), _plain(b.get('data'))): return 'different', "the chart shows other data"
+        if s == Status.DIFFERENT: return s, d
+        if s == Status.CLOSE: status = Status.CLOSE
     return status, ''
 
-# %% ../../../nbs/tools/check.ipynb #5196487c
-def _code(src):
-    "Code without nbdev directive lines, stripped"
-    return '\n'.join(l for l in src.splitlines() if not re.match(r'\s*#\|', l)).strip()
+def _compare_charts(want, got):
+    "(`Status`, why) for the plotly charts of two cells, compared by the data they show"
+    if len(want.charts) != len(got.charts):
+        return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
+    data = lambda c: _decode_plotly_arrays(c.get('data'))
+    if all(_close(data(a), data(b)) for a, b in zip(want.charts, got.charts)): return Status.SAME, ''
+    return Status.DIFFERENT, "the chart shows other data"
 
-def reference_path(nb, path) -> Path:
+def compare_cell(want: CellOutputs, got: CellOutputs):
+    "(`Status`, detail) for the lesson's outputs `want` of a cell and yours, `got`"
+    if got.empty and not want.empty: return Status.NOT_RUN, 'no output (the lesson has some)'
+    if want.error or got.error:
+        if want.error == got.error: return Status.SAME, f"raised {got.error}"
+        return Status.DIFFERENT, f"raised {got.error}" if got.error else f"expected it to raise {want.error}"
+    if _no_match(want, got): return Status.NOT_COMPARABLE, 'widget or progress bar'
+    status, detail = compare_text(want.text, got.text)
+    if status == Status.DIFFERENT: return status, detail
+    if want.widget_or_progress or got.widget_or_progress: return Status.NOT_COMPARABLE, 'widget or progress bar'
+    status, detail = _compare_images(want, got, status)
+    if status == Status.DIFFERENT: return status, detail
+    charts, detail = _compare_charts(want, got)
+    return (charts, detail) if charts == Status.DIFFERENT else (status, '')
+
+# %% ../../../nbs/tools/check.ipynb #5196487c
+def _lesson_path(nb, path) -> Path:
     "The lesson that the clean notebook `nb` (read from `path`) was made from"
     src = nb.metadata.get('dlcourse', {}).get('source')
-    if not src: raise CheckError(f"{path}: not a clean copy of a lesson (no dlcourse metadata; clean copies are made by dlcourse-clean)")
-    ref = (Path(path).parent/src).resolve()
-    if not ref.exists(): raise CheckError(f"{path}: its lesson {src} is not there")
-    return ref
+    if not src:
+        raise CheckError(f"{path}: not a clean copy of a lesson "
+                         "(no dlcourse metadata; clean copies are made by dlcourse-clean)")
+    res = (Path(path).parent/src).resolve()
+    if not res.exists(): raise CheckError(f"{path}: its lesson {src} is not there")
+    return res
 
 @dataclass
 class CellReport:
-    "One line of the report"
+    "How one code cell of yours, number `idx`, compares with its cell in the lesson"
     idx: int
     source: str
-    status: str
+    status: Status
     detail: str = ''
-    changed: bool = False
+    changed: bool = False   # your code differs from the lesson's
 
     @property
-    def failed(self): return self.status in ('different', 'not run') and not self.changed
+    def failed(self) -> bool:
+        "Does this cell count against you: it differs or did not run, and its code is the lesson's?"
+        return self.status in (Status.DIFFERENT, Status.NOT_RUN) and not self.changed
 
-    def line(self):
+    def line(self) -> str:
+        "This cell's line of the report, and a line of detail where it does not match"
         first = self.source.strip().splitlines()[0] if self.source.strip() else ''
-        status = f"changed code, {self.status}" if self.changed else self.status
+        status = f"changed code, {self.status.value}" if self.changed else self.status.value
         res = f"[{self.idx:>2}] {status:<16} {first[:60]}"
-        return res + (f"\n       {self.detail}" if self.detail and self.status not in ('same', 'close') else '')
+        return res + (f"\n       {self.detail}" if self.detail and not self.status.matches else '')
 
 # %% ../../../nbs/tools/check.ipynb #7f24f4a3
-def check_notebook(path, ran=None) -> list:
-    "A `CellReport` for each code cell of the clean notebook at `path` (or of `ran`, its executed copy), against its lesson"
-    try: nb = load_nb(path)
-    except CleanError as e: raise CheckError(str(e)) from None
-    ref_path = reference_path(nb, path)
-    ref = load_nb(ref_path)
-    by_id = {c.id: c for c in ref.cells if c.cell_type == 'code'}
-    by_src = {_code(c.source): c for c in ref.cells if c.cell_type == 'code'}
-    mine = ran or nb
-    reports, n = [], 0
-    for c in mine.cells:
-        if c.cell_type != 'code' or c.get('id') == 'dlcourse-check': continue
-        n += 1
-        r = by_id.get(c.get('id')) or by_src.get(_code(c.source))
-        if r is None:
-            reports.append(CellReport(n, c.source, 'not comparable', 'not in the lesson (a cell you added)', changed=True))
-            continue
-        if 'timing' in r.directives: status, detail = 'not comparable', "depends on this machine's speed (#| timing)"
-        else: status, detail = compare_cell(cell_outputs(r), cell_outputs(c))
-        reports.append(CellReport(n, c.source, status, detail, changed=_code(c.source) != _code(r.source)))
-    if not any(c.cell_type == 'code' for c in mine.cells): raise CheckError(f"{path}: has no code cells")
-    return reports
+def _cell_report(idx, cell, ref) -> CellReport:
+    "The report of code cell `cell` against `ref`, its cell in the lesson (None where it has none)"
+    if ref is None:
+        return CellReport(idx, cell.source, Status.NOT_COMPARABLE, 'not in the lesson (a cell you added)', changed=True)
+    if 'timing' in ref.directives: status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (#| timing)"
+    else: status, detail = compare_cell(cell_outputs(ref), cell_outputs(cell))
+    return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref))
+
+def _cell_reports(mine, lesson) -> list:
+    "A `CellReport` for each code cell of clean notebook `mine` but its check() cell, paired by id, else by code"
+    ref = [c for c in lesson.cells if c.cell_type == 'code']
+    by_id, by_code = {c.id: c for c in ref}, {code(c): c for c in ref}
+    cells = [c for c in mine.cells if c.cell_type == 'code' and c.get('id') != 'dlcourse-check']
+    return [_cell_report(i, c, by_id.get(c.get('id')) or by_code.get(code(c))) for i, c in enumerate(cells, 1)]
 
 # %% ../../../nbs/tools/check.ipynb #55be71a8
-def run_copy(path, timeout=None):
-    "Run a temporary copy of the notebook at `path` in a Jupyter kernel, in its folder, going on after errors; the file is not touched"
+def _run_copy(nb, folder, timeout=None):
+    "A copy of notebook `nb` run in a Jupyter kernel in `folder`, going on after errors"
     import nbformat
+    from fastcore.nbio import nb2str
     from dlcourse.tools.kernel import execute
-    path = Path(path).resolve()
-    return execute(nbformat.read(path, as_version=4), path.parent, dict(DLCOURSE_CHECKING='1'), timeout)
+    copy = nbformat.reads(nb2str(nb), as_version=4)
+    return execute(copy, Path(folder).resolve(), dict(DLCOURSE_CHECKING='1'), timeout)
 
 # %% ../../../nbs/tools/check.ipynb #20a13231
-EXIT_SAME, EXIT_DIFFERENT, EXIT_UNCHECKABLE, EXIT_SETTINGS = 0, 1, 2, 3
-
-def settings_diff(lesson, path) -> dict:
-    "{key: (the lesson's value, yours)} for the settings that differ between lesson notebook `lesson` and the course holding `path`"
+def _settings_diff(lesson, path) -> dict:
+    "{key: (the lesson's value, yours)} for the settings of `lesson` that differ in the course holding `path`"
     from dataclasses import asdict
     from dlcourse.tools.settings import course_settings, project_root
     saved = lesson.metadata.get('dlcourse', {}).get('settings')
@@ -270,39 +306,68 @@ def settings_diff(lesson, path) -> dict:
     except (FileNotFoundError, ValueError): return {}
     return {k: (v, mine.get(k)) for k, v in saved.items() if mine.get(k) != v}
 
-def settings_line(diff, machine=()) -> str:
-    "One line naming the settings that differ from the lesson's, and then the facts of the machine (`machine_diff`)"
-    parts = ["Your settings differ from the lesson's: " + ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in diff.items())] if diff else []
-    return '; '.join(parts + list(machine))
-
 # %% ../../../nbs/tools/check.ipynb #1872ea1c
-def summary(reports, diff=None, machine=()) -> str:
-    "One line: how many cells of each kind, and the verdict (differences expected where the settings `diff` or the `machine` differ)"
-    from collections import Counter
-    cnt = Counter('changed code' if r.changed else r.status for r in reports)
-    parts = ', '.join(f"{v} {k}" for k, v in sorted(cnt.items(), key=lambda kv: -kv[1]))
-    bad = sum(r.failed for r in reports)
-    verdict = "everything you ran matches the lesson" if not bad else f"{bad} cell{'s' if bad > 1 else ''} differ{'s' if bad == 1 else ''} from the lesson"
-    why = ([f"your settings ({', '.join(diff)} changed)"] if diff else []) + (["your machine"] if machine else [])
-    if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
-    return f"{len(reports)} code cells: {parts}. {verdict}."
+def _plural(n, word): return f"{n} {word}{'s' if n > 1 else ''}"
 
-def report(path, run=False, file=None, timeout=None) -> int:
-    "Print the cell-by-cell report for the clean notebook at `path`; return the exit status (`EXIT_SAME`, `EXIT_DIFFERENT` or `EXIT_SETTINGS`)"
-    try: nb = load_nb(path)
-    except CleanError as e: raise CheckError(str(e)) from None
-    lesson = load_nb(reference_path(nb, path))
-    if run: ran = run_copy(path, timeout)
+@dataclass
+class Report:
+    "What the check of a clean copy found: its cells, and the settings and machine facts that differ from the lesson's"
+    path: Path
+    cells: list                                    # a `CellReport` for each code cell
+    settings: dict = field(default_factory=dict)   # {key: (the lesson's value, yours)}
+    machine: list = field(default_factory=list)    # a sentence for each fact that differs (`machine_diff`)
+
+    @property
+    def failed(self) -> list:
+        "The cells that count against you"
+        return [c for c in self.cells if c.failed]
+
+    @property
+    def exit_status(self) -> Exit:
+        "What `dlcourse-check` exits with"
+        if not self.failed: return Exit.SAME
+        return Exit.EXPECTED if self.settings or self.machine else Exit.DIFFERENT
+
+    def why(self) -> str:
+        "The line naming the settings and then the machine facts that differ from the lesson's ('' where none do)"
+        keys = ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in self.settings.items())
+        return '; '.join(([f"Your settings differ from the lesson's: {keys}"] if self.settings else []) + self.machine)
+
+    def summary(self) -> str:
+        "One line: how many cells of each kind, and the verdict"
+        from collections import Counter
+        cnt = Counter('changed code' if r.changed else r.status.value for r in self.cells)
+        parts = ', '.join(f"{v} {k}" for k, v in cnt.most_common())
+        bad = len(self.failed)
+        verdict = (f"{_plural(bad, 'cell')} differ{'s' if bad == 1 else ''} from the lesson" if bad
+                   else "everything you ran matches the lesson")
+        why = ([f"your settings ({', '.join(self.settings)} changed)"] if self.settings else []) + \
+              (["your machine"] if self.machine else [])
+        if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
+        return f"{len(self.cells)} code cells: {parts}. {verdict}."
+
+    def lines(self) -> list:
+        "The report as printed: why it may differ, a line for each cell, the summary"
+        return [l for l in [self.why()] if l] + [c.line() for c in self.cells] + [self.summary()]
+
+    def __str__(self): return '\n'.join(self.lines())
+
+# %% ../../../nbs/tools/check.ipynb #5a7c0b0f
+def _read(path):
+    "The notebook at `path`, or a `CheckError` with the one-line reason it cannot be read"
+    try: return load_nb(path)
+    except NotebookError as e: raise CheckError(str(e)) from None
+
+def check_notebook(path, run=False, timeout=None) -> Report:
+    "The `Report` of the clean copy at `path` against its lesson: its saved outputs, or with `run` a fresh run's"
+    nb = _read(path)
+    lesson = _read(_lesson_path(nb, path))
+    if not any(c.cell_type == 'code' for c in nb.cells): raise CheckError(f"{path}: has no code cells")
+    if run: nb = _run_copy(nb, Path(path).parent, timeout)
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
-    else: ran = None
-    diff, machine = settings_diff(lesson, path), machine_diff(run_facts(lesson), run_facts(ran or nb))
-    if diff or machine: print(settings_line(diff, machine), file=file or sys.stdout)
-    reports = check_notebook(path, ran)
-    for r in reports: print(r.line(), file=file or sys.stdout)
-    print(summary(reports, diff, machine), file=file or sys.stdout)
-    if not any(r.failed for r in reports): return EXIT_SAME
-    return EXIT_SETTINGS if diff or machine else EXIT_DIFFERENT
+    machine = machine_diff(run_facts(lesson), run_facts(nb))
+    return Report(Path(path), _cell_reports(nb, lesson), _settings_diff(lesson, path), machine)
 
 # %% ../../../nbs/tools/check.ipynb #a8628dfe
 @call_parse
@@ -310,18 +375,28 @@ def dlcourse_check(
     notebook:str,  # A clean copy of a lesson (in clean/), run by you
     run:bool=False,  # Run a temporary copy first, in a fresh Jupyter kernel, instead of using the outputs saved in it
 ):
-    "Compare the outputs of your clean notebook, cell by cell, with the lesson's. Exit status: 0 all match, 1 some differ, 2 cannot check, 3 some differ as expected with your settings or machine"
-    try: status = report(notebook, run=run)
+    "Compare your clean notebook's outputs, cell by cell, with the lesson's; exit status 0 to 3 (see `Exit`)"
+    try: report = check_notebook(notebook, run=run)
     except CheckError as e:
-        print(f"dlcourse-check: {e}", file=sys.stderr); sys.exit(EXIT_UNCHECKABLE)
-    sys.exit(status)
+        print(f"dlcourse-check: {e}", file=sys.stderr)
+        sys.exit(Exit.UNCHECKABLE)
+    print(report)
+    sys.exit(report.exit_status)
 
 # %% ../../../nbs/tools/check.ipynb #0600465e
-def check(notebook=None, run=False):
-    "Check this notebook (as last saved) against its lesson, from inside JupyterLab"
-    if os.environ.get('DLCOURSE_CHECKING'): return print("(check() skipped: this notebook is being checked)")
+def _this_notebook(notebook):
+    "The path of `notebook` (default: the one Jupyter runs this kernel for), or None"
     notebook = notebook or os.environ.get('JPY_SESSION_NAME')
-    if not notebook: return print("check(): cannot tell which notebook this is; pass its path, for example check('01_neural_net_basics.ipynb')")
-    if not Path(notebook).exists() and (Path.cwd()/Path(notebook).name).exists(): notebook = Path.cwd()/Path(notebook).name  # a path from Jupyter's root
-    try: report(notebook, run=run)
-    except CheckError as e: return print(f"check(): {e}")
+    if not notebook: return None
+    path = Path(notebook)
+    if not path.exists() and (Path.cwd()/path.name).exists(): return Path.cwd()/path.name   # a path from Jupyter's root
+    return path
+
+def check(notebook=None, run=False):
+    "Print the report of this notebook, as last saved, against its lesson, from its last cell in JupyterLab"
+    if os.environ.get('DLCOURSE_CHECKING'): return print("(check() skipped: this notebook is being checked)")
+    path = _this_notebook(notebook)
+    if path is None: return print("check(): cannot tell which notebook this is; "
+                                  "pass its path, for example check('01_neural_net_basics.ipynb')")
+    try: print(check_notebook(path, run=run))
+    except CheckError as e: print(f"check(): {e}")
