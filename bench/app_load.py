@@ -9,9 +9,10 @@ from pathlib import Path
 import psutil
 from gradio_client import Client, handle_file
 from fastcore.net import free_port
-from dlcourse.tools.system import serve
-from dlcourse.tools.app import example_images
-from dlcourse.tools.models import models_dir
+from dlcourse.tools.data import example_images
+from dlcourse.tools.system import models_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
+from helpers import serve   # noqa: E402  (the tests' server start and stop)
 
 
 def rss_mb(proc):
@@ -39,12 +40,19 @@ def main(n=200, concurrency=8):
         with cf.ThreadPoolExecutor(concurrency) as ex: list(ex.map(one, range(10, n)))
         wall = time.perf_counter() - t
         rss_all = rss_mb(proc)
-        ms = sorted(x * 1000 for x in lat)
-        p50, p95 = statistics.median(ms), ms[int(0.95 * len(ms)) - 1]
-        print(f"{n} requests at concurrency {concurrency} (model {models_dir()/'model.json'}, CPU {os.cpu_count()} cores):")
-        print(f"  errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ''))
-        print(f"  latency p50 {p50:.0f} ms, p95 {p95:.0f} ms; {n - 10} requests in {wall:.1f} s ({(n - 10) / wall:.1f} req/s)")
-        print(f"  server memory (RSS): {rss10:.0f} MB after the first 10 requests, {rss_all:.0f} MB after {n} ({(rss_all / rss10 - 1) * 100:+.1f}%)")
+        report(n, concurrency, errors, lat, wall, rss10, rss_all)
+
+
+def report(n, concurrency, errors, lat, wall, rss10, rss_all):
+    "Print the run's errors, latency percentiles, throughput and the server's memory growth"
+    ms = sorted(x * 1000 for x in lat)
+    p50, p95 = statistics.median(ms), ms[int(0.95 * len(ms)) - 1]
+    print(f"{n} requests at concurrency {concurrency} (model {models_dir()/'model.json'}, CPU {os.cpu_count()} cores):")
+    print(f"  errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ''))
+    rest = n - 10
+    print(f"  latency p50 {p50:.0f} ms, p95 {p95:.0f} ms; {rest} requests in {wall:.1f} s ({rest / wall:.1f} req/s)")
+    print(f"  server memory (RSS): {rss10:.0f} MB after the first 10 requests, {rss_all:.0f} MB after {n} "
+          f"({(rss_all / rss10 - 1) * 100:+.1f}%)")
 
 
 if __name__ == '__main__':

@@ -1,25 +1,29 @@
-"""Single-image inference benchmark for lesson 2's model (issue: lean predict path), all measured in one run.
+"""Single-image inference benchmark for lesson 2's model (the lean predict path), all measured in one run.
 
 Three ways to get probabilities for one image, on the same images:
 - `learn.predict(img)`: fastai's general path (a one-item DataLoader, callbacks, decoding);
-- `LeanPredictor.probs(img)`: the same preprocessing (the validation item and batch transforms) applied directly, then the model;
+- `LeanPredictor.probs(img)`: the same preprocessing (the validation item and batch transforms) applied directly, then
+  the model;
 - `model(x)`: the bare forward pass (and softmax) on an already prepared tensor.
 Plus the largest difference in probabilities between the lean path and `learn.predict`, and batch throughput.
 
 Run: .venv/bin/python bench/inference.py [--img-size 64] [--arch convnext_tiny_in22k] [--n 50]
-The model comes from the default lesson settings (an exported and reloaded Learner; its weights do not change the timing).
+The model comes from the default lesson settings (an exported and reloaded Learner; its weights do not change the
+timing).
 """
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
-from dlcourse.tools.models import course_dls, model_kwargs, LeanPredictor
+from dlcourse.tools.data import course_dls
+from dlcourse.tools.models import model_kwargs
+from dlcourse.tools.predict import LeanPredictor
 from dlcourse.tools.settings import course_settings
 from fastai.vision.all import vision_learner, error_rate, load_learner, set_seed
 from dataclasses import replace
 
 
 def interleaved_median_ms(fns, items, reps=3):
-    "Median milliseconds of each of `fns` (name -> (fn, items)), timed in turn on every item so that drift hits all alike"
+    "Median milliseconds of each of `fns` (name -> (fn, items)), timed in turn on every item, so drift hits all alike"
     ts = {k: [] for k in fns}
     for _ in range(reps):
         for i in range(len(items)):

@@ -1,15 +1,17 @@
-"""Training overhead benchmark for lesson 2 (issue: fastai against a plain PyTorch loop), measured in one run.
+"""Training overhead benchmark for lesson 2 (fastai against a plain PyTorch loop), measured in one run.
 
 One epoch of fastai training (`fit_one_cycle(1)` on the unfrozen model: one epoch of `fine_tune`'s main phase, with
 fastai's callbacks, metrics and validation) against a plain PyTorch loop over the same model architecture and starting
-weights, the same DataLoaders, batch size, optimiser (Adam, one-cycle schedule) and a validation pass with the error rate.
+weights, the same DataLoaders, batch size, optimiser (Adam, one-cycle schedule) and a validation pass with the error
+rate.
 
 Run: .venv/bin/python bench/training.py [--img-size 32] [--arch convnext_tiny_in22k] [--reps 2]
 """
 import argparse, copy, time
 import torch, torch.nn.functional as F
 from dataclasses import replace
-from dlcourse.tools.models import course_dls, model_kwargs
+from dlcourse.tools.data import course_dls
+from dlcourse.tools.models import model_kwargs
 from dlcourse.tools.settings import course_settings
 from fastai.vision.all import vision_learner, error_rate, set_seed
 
@@ -52,7 +54,8 @@ def main(img_size=32, arch=None, reps=2, lr=1e-3):
         err = plain_epoch(learn.model, dls, lr)
         plain_t.append(time.perf_counter() - t)
     f, p = min(fastai_t), min(plain_t)
-    print(f"{s.arch} at {img_size} px from scratch, {len(dls.train_ds)} training images, batch size {s.batch_size}, CPU {torch.get_num_threads()} threads")
+    print(f"{s.arch} at {img_size} px from scratch, {len(dls.train_ds)} training images, batch size {s.batch_size}, "
+          f"CPU {torch.get_num_threads()} threads")
     print(f"one epoch (training + validation), best of {reps}:")
     print(f"  fastai fit_one_cycle(1): {f:6.1f} s")
     print(f"  plain PyTorch loop:      {p:6.1f} s   (its error rate after the epoch: {err:.3f})")

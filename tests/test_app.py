@@ -1,9 +1,10 @@
-"""Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real browser."""
+"""Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real
+browser."""
 import concurrent.futures as cf, os, pickle, subprocess
 import numpy as np
 import pytest
 from PIL import Image
-from helpers import ROOT, cmd, make_image_folder, need_chromium
+from helpers import ROOT, cmd, make_image_folder, png_header, serve
 
 os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 
@@ -12,8 +13,9 @@ os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 def trained(tmp_path_factory):
     "A small model trained on generated images (two classes), exported as model.pkl and in the safe form"
     from dlcourse.tools.settings import CourseSettings
-    from dlcourse.tools.models import course_dls, model_kwargs
-    from dlcourse.tools.app import export_safe
+    from dlcourse.tools.data import course_dls
+    from dlcourse.tools.models import model_kwargs
+    from dlcourse.tools.predict import export_safe
     from fastai.vision.all import vision_learner, error_rate, set_seed
     d = tmp_path_factory.mktemp('app')
     data = make_image_folder(d/'data', n=16)
@@ -26,8 +28,9 @@ def trained(tmp_path_factory):
     return d, data
 
 
+@pytest.mark.slow
 def test_safe_form_predicts_like_the_pickle(trained):
-    from dlcourse.tools.app import SafePredictor
+    from dlcourse.tools.predict import SafePredictor
     from fastai.vision.all import load_learner
     d, data = trained
     learn, safe = load_learner(d/'model.pkl'), SafePredictor(d)
@@ -46,7 +49,8 @@ class Evil:
 def test_refuses_a_pickle_that_would_run_code(tmp_path):
     marker = tmp_path/'pwned'
     (tmp_path/'model.pkl').write_bytes(pickle.dumps(Evil(str(marker))))
-    r = subprocess.run([cmd('dlcourse-app'), str(tmp_path/'model.pkl'), '--port', '0'], capture_output=True, text=True, timeout=120)
+    argv = [cmd('dlcourse-app'), str(tmp_path/'model.pkl'), '--port', '0']
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert 'refusing to load' in r.stderr and 'unpickling runs any code' in r.stderr and '--trust-pickle' in r.stderr
     assert not marker.exists()
@@ -61,7 +65,6 @@ def test_no_model_says_how_to_make_one(tmp_path):
 def app(trained):
     "dlcourse-app serving the safe model on a free port; stopped at the end"
     from fastcore.net import free_port
-    from dlcourse.tools.system import serve
     d, _ = trained
     port = free_port()
     url = f'http://127.0.0.1:{port}/'
@@ -77,13 +80,14 @@ def bad_inputs(d):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(d/'full.jpg')
     (d/'cut.jpg').write_bytes((d/'full.jpg').read_bytes()[:5000])
     Image.new('RGB', (10000, 10000), 'white').save(d/'huge.png')
-    from dlcourse.tools.app import png_header
     (d/'bomb.png').write_bytes(png_header(100_000, 100_000))
     return [('grey.png', None), ('rgba.png', None), ('cmyk.jpg', None), ('16bit.png', None),
             ('note.png', 'not an image that can be read'), ('notes.txt', 'not an image that can be read'),
-            ('cut.jpg', 'damaged or incomplete'), ('huge.png', 'Image too large: 10000x10000 pixels'), ('bomb.png', 'Image too large'), (None, 'No image: upload one first')]
+            ('cut.jpg', 'damaged or incomplete'), ('huge.png', 'Image too large: 10000x10000 pixels'),
+            ('bomb.png', 'Image too large'), (None, 'No image: upload one first')]
 
 
+@pytest.mark.slow
 def test_http_api_bad_input_gets_a_message_and_the_server_keeps_serving(app, trained, tmp_path):
     from gradio_client import Client, handle_file
     url, proc = app
@@ -100,6 +104,7 @@ def test_http_api_bad_input_gets_a_message_and_the_server_keeps_serving(app, tra
     assert proc.poll() is None
 
 
+@pytest.mark.slow
 def test_concurrent_requests_without_errors(app, trained):
     from gradio_client import Client, handle_file
     url, _ = app
@@ -110,9 +115,10 @@ def test_concurrent_requests_without_errors(app, trained):
     assert len(labels) == 40 and set(labels) <= {'blue', 'red'}
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_app_in_a_real_browser(app, trained):
     from dlcourse.tools.browser import chromium
-    need_chromium()
     art = ROOT/'artifacts'/'e2e'; art.mkdir(parents=True, exist_ok=True)
     url, _ = app
     with chromium() as browser:
@@ -129,21 +135,12 @@ def test_app_in_a_real_browser(app, trained):
         assert label.text_content().strip().split()[0] in ('blue', 'red')
 
 
-def test_lesson_shows_a_screenshot_of_the_app():
-    "Lesson 4 shows what launch() gives: a real screenshot, committed beside the lessons"
-    from fastcore.nbio import read_nb
-    md = '\n'.join(c.source for c in read_nb(ROOT/'nbs/04_deploy.ipynb').cells if c.cell_type == 'markdown')
-    assert '](images/app.png)' in md
-    im = Image.open(ROOT/'nbs/images/app.png')
-    assert im.format == 'PNG' and im.size[0] >= 800 and im.size[1] >= 500
-    a = np.asarray(im.convert('L'))
-    assert a.std() > 20, "a page with content, not a blank one"
-
-
+@pytest.mark.slow
+@pytest.mark.browser
 def test_screenshot_command(trained, tmp_path):
     "dlcourse-app --screenshot serves the app, clicks an example in headless Chromium, saves the page and stops"
-    need_chromium()
     d, _ = trained
-    r = subprocess.run([cmd('dlcourse-app'), str(d), '--screenshot', str(tmp_path/'app.png')], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    argv = [cmd('dlcourse-app'), str(d), '--screenshot', str(tmp_path/'app.png')]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
     assert Image.open(tmp_path/'app.png').size == (1100, 700) and not list(tmp_path.glob('.*.tmp'))

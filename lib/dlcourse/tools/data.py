@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from fastcore.foundation import L
-from .settings import project_root
+from .settings import project_root, course_settings
 from .system import atomic, cache_dir, reachable
 
 # %% auto #0
 __all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_labeller', 'pets_path', 'class_folder_files', 'drop_unreadable',
-           'dataset_files']
+           'dataset_files', 'course_datablock', 'course_dls', 'example_images']
 
 # %% ../../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
@@ -39,7 +39,7 @@ def digits_path(size=64) -> Path:
 PETS_RE = r'^(.+)_\d+\.\w+$'
 
 def pets_labeller():
-    "The breed in an Oxford-IIIT Pets file name (`great_pyrenees_173.jpg` -> `great_pyrenees`), with fastai's own labeller"
+    "fastai's labeller for the breed in an Oxford-IIIT Pets file name (`great_pyrenees_173.jpg` -> `great_pyrenees`)"
     from fastai.data.transforms import RegexLabeller
     from fastcore.basics import using_attr
     return using_attr(RegexLabeller(PETS_RE), 'name')
@@ -53,7 +53,8 @@ def pets_path() -> Path:
     from urllib.parse import urlparse
     host = urlparse(URLs.PETS).hostname
     if not reachable(host):
-        raise DatasetError(f"pets: not downloaded yet and {host} cannot be reached (no internet?); set `dataset = digits` in settings.ini to work offline")
+        raise DatasetError(f"pets: not downloaded yet and {host} cannot be reached (no internet?); "
+                           "set `dataset = digits` in settings.ini to work offline")
     return untar_data(URLs.PETS)/'images'
 
 # %% ../../../nbs/tools/data.ipynb #91d8c3b1
@@ -71,11 +72,14 @@ def class_folder_files(path) -> list:
     classes = {k: v for k, v in classes.items() if v}
     if not classes:
         top = _images(path)
-        if top: raise DatasetError(f"dataset {path}: has {len(top)} images but no class subfolders; put each class's images in a subfolder named after the class")
+        if top: raise DatasetError(f"dataset {path}: has {len(top)} images but no class subfolders; "
+                                   "put each class's images in a subfolder named after the class")
         raise DatasetError(f"dataset {path}: no images found (expected one subfolder of images per class)")
-    if len(classes) < 2: raise DatasetError(f"dataset {path}: only one class ({next(iter(classes))!r}); a classifier needs at least two")
+    if len(classes) < 2:
+        raise DatasetError(f"dataset {path}: only one class ({next(iter(classes))!r}); a classifier needs at least two")
     few = [k for k, v in classes.items() if len(v) < 2]
-    if few: raise DatasetError(f"dataset {path}: class {few[0]!r} has only 1 image; each class needs at least 2 (one to train on, one to validate)")
+    if few: raise DatasetError(f"dataset {path}: class {few[0]!r} has only 1 image; "
+                               "each class needs at least 2 (one to train on, one to validate)")
     return [f for v in classes.values() for f in v]
 
 # %% ../../../nbs/tools/data.ipynb #d29a5b50
@@ -103,3 +107,26 @@ def dataset_files(name) -> tuple:
         if not files: raise DatasetError(f"dataset {path}: no pets images found")
     else: files = class_folder_files(path)
     return path, drop_unreadable(files), label
+
+# %% ../../../nbs/tools/data.ipynb #6e1f5cc8
+def course_datablock(files, label, s):
+    "Lesson 2's `DataBlock`: image `files` labelled by `label`, 20% held out with `s.seed`, resized to `s.img_size`"
+    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, RandomSplitter, Resize
+    return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=lambda _: files,
+                     splitter=RandomSplitter(valid_pct=0.2, seed=s.seed), get_y=label, item_tfms=[Resize(s.img_size)])
+
+# %% ../../../nbs/tools/data.ipynb #d83d5387
+def course_dls(s=None):
+    "Lesson 2's `DataLoaders` for the dataset in settings `s`"
+    s = s or course_settings()
+    path, files, label = dataset_files(s.dataset)
+    workers = 0 if s.dataset == 'digits' else None
+    return course_datablock(files, label, s).dataloaders(path, bs=s.batch_size, num_workers=workers)
+
+# %% ../../../nbs/tools/data.ipynb #bc52a119
+def example_images(n=6, s=None) -> list:
+    "The first image of each category of the dataset in settings `s`, at most `n`"
+    _, files, label = dataset_files((s or course_settings()).dataset)
+    firsts = {}
+    for f in files: firsts.setdefault(label(f), f)
+    return list(firsts.values())[:n]
