@@ -4,9 +4,9 @@
 
 # %% ../../../nbs/tools/bench.ipynb #1ad0c2cb
 from __future__ import annotations
-import base64, json, sys, time
+import base64, json, logging, sys, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 import torch, timm
 from fastcore.script import call_parse
 from .system import atomic, cache_dir
@@ -32,7 +32,7 @@ TIMM_FILES = dict(
 )
 
 def timm_csv(key) -> pd.DataFrame:
-    "One of the tables in `TIMM_FILES`, read with pandas (the 2022 table's misspelt `cropt_pct` column renamed)"
+    "Table `key` of `TIMM_FILES` as a DataFrame, the 2022 table's misspelt `cropt_pct` column renamed"
     if key not in TIMM_FILES: raise KeyError(f"no timm table {key!r}; one of {', '.join(TIMM_FILES)}")
     return pd.read_csv(timm_data_dir()/TIMM_FILES[key]).rename(columns={'cropt_pct': 'crop_pct'})
 
@@ -42,7 +42,7 @@ def base_name(model) -> str:
     return model.split('.')[0]
 
 def join_results(acc: pd.DataFrame, bench: pd.DataFrame) -> pd.DataFrame:
-    "Accuracy rows joined with the benchmark rows of the same architecture (and, for tagged names, the same image size)"
+    "Accuracy rows joined with the benchmark rows of their architecture (and image size, for tagged names)"
     acc = acc.assign(arch=acc.model.map(base_name))
     size = [c for c in bench.columns if c.endswith('_img_size')]
     b = bench.rename(columns={'model': 'arch', 'param_count': 'bench_param_count'})
@@ -63,7 +63,7 @@ def speed_table(acc='imagenet_2022', bench='infer_3090', family=None) -> pd.Data
 
 # %% ../../../nbs/tools/bench.ipynb #b129ec5b
 class Chart:
-    "Shows plotly figure `fig`: interactive in JupyterLab, plus a PNG (when kaleido can draw one) for static viewers"
+    "Plotly figure `fig`, shown interactive in JupyterLab and, where kaleido can draw it, as a PNG beside"
     def __init__(self, fig, width=900, height=560): self.fig, self.width, self.height = fig, width, height
     def __repr__(self): return f"Chart({self.fig.layout.title.text or ''})"
     def png(self) -> bytes | None:
@@ -83,7 +83,16 @@ DEFAULT_MODELS = ['levit_128s', 'mobilenetv3_large_100', 'efficientnet_b0', 'reg
 
 def _device(): return 'cuda' if torch.cuda.is_available() else 'cpu'
 
-def time_model(name, device=None, batch_size=None, warmup=3, reps=10, min_secs=1., img_size=None) -> dict:
+def _timer(stmt, **globals):
+    "PyTorch's benchmark `Timer` for `stmt` on PyTorch's thread count, imported without the no-GPU warning"
+    log = logging.getLogger('torch.utils.cpp_extension')   # warns on import when a CUDA toolkit has no visible GPU
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try: from torch.utils.benchmark import Timer
+    finally: log.setLevel(level)
+    return Timer(stmt, globals=globals, num_threads=torch.get_num_threads())
+
+def time_model(name, device=None, batch_size=None, min_secs=1., img_size=None) -> dict:
     "Median seconds per sample of inference for timm model `name` with random weights"
     device = device or _device()
     if name not in timm.list_models(): raise ValueError(f"no timm model named {name!r}")
@@ -93,17 +102,10 @@ def time_model(name, device=None, batch_size=None, warmup=3, reps=10, min_secs=1
     x = torch.randn(bs, 3, size, size, device=device)
     if device == 'cuda': model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
     amp = torch.autocast('cuda', dtype=torch.float16) if device == 'cuda' else torch.autocast('cpu', enabled=False)
-    times, start = [], None
     with torch.inference_mode(), amp:
-        for i in range(warmup + 1000):
-            t = time.perf_counter()
-            model(x)
-            if device == 'cuda': torch.cuda.synchronize()
-            if i >= warmup:
-                times.append(time.perf_counter() - t)
-                start = start or t
-                if len(times) >= reps and time.perf_counter() - start >= min_secs: break
-    return dict(model=name, img_size=size, batch_size=bs, secs=float(np.median(times)) / bs,
+        model(x)
+        secs = _timer('model(x)', model=model, x=x).blocked_autorange(min_run_time=min_secs).median
+    return dict(model=name, img_size=size, batch_size=bs, secs=secs / bs,
                 param_count=sum(p.numel() for p in model.parameters()) / 1e6)
 
 # %% ../../../nbs/tools/bench.ipynb #abf91252
@@ -113,7 +115,7 @@ def bench_csv(device=None) -> Path:
     return cache_dir()/'bench'/f'infer-{device}-{torch.get_num_threads()}threads.csv'
 
 def benchmark_models(names=None, device=None, force=False, csv=None, quiet=False) -> pd.DataFrame:
-    "Inference seconds per sample of each of `names` on this machine (cached in `csv`); a name that fails is reported and skipped"
+    "Inference seconds per sample on this machine of each of `names` that can be measured, cached in `csv`"
     from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
     names, device = list(names or DEFAULT_MODELS), device or _device()
     csv = Path(csv or bench_csv(device))
@@ -137,10 +139,10 @@ def spearman(a, b) -> float:
     return float(spearmanr(list(a), list(b)).statistic)
 
 def rank_agreement(mine, published='infer_cpu') -> tuple:
-    "(Spearman correlation, the joined table) between this machine's seconds per sample and a published benchmark's"
+    "(Spearman correlation, the joined table) of this machine's seconds per sample and a published benchmark's"
     pub = timm_csv(published)
-    col = next(c for c in pub.columns if c.endswith('_samples_per_sec'))
-    pub = pub.assign(published_secs=1 / pub[col]).rename(columns={next(c for c in pub.columns if c.endswith('_img_size')): 'img_size'})
+    speed, size = (next(c for c in pub.columns if c.endswith(end)) for end in ('_samples_per_sec', '_img_size'))
+    pub = pub.assign(published_secs=1 / pub[speed]).rename(columns={size: 'img_size'})
     j = mine.merge(pub[['model', 'img_size', 'published_secs']], on=['model', 'img_size'])
     return spearman(j.secs, j.published_secs), j
 
@@ -166,6 +168,7 @@ def dlcourse_bench(
     res = benchmark_models(names, force=force, csv=csv)
     print(res[['model', 'img_size', 'batch_size', 'secs']].to_string(index=False))
     rho, both = rank_agreement(res)
-    print(f"{len(res)} models in {time.perf_counter() - t:.0f} s on {_device()} with {torch.get_num_threads()} threads; written to {csv}")
-    if len(both) > 2: print(f"Spearman rank correlation with timm's published CPU benchmark ({len(both)} models): {rho:.3f}")
+    secs, threads = time.perf_counter() - t, torch.get_num_threads()
+    print(f"{len(res)} models in {secs:.0f} s on {_device()} with {threads} threads; written to {csv}")
+    if len(both) > 2: print(f"Spearman rank correlation with timm's CPU benchmark ({len(both)} models): {rho:.3f}")
     if len(res) < len(names): sys.exit(1)

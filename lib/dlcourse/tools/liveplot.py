@@ -22,7 +22,7 @@ def _dynamic_artists(ax):
 
 # %% ../../../nbs/tools/liveplot.ipynb #9ecbd66a
 class LivePlot(widgets.VBox):
-    "Sliders (abbreviated as `@interact` takes them) over a figure that `draw(**values, ax=ax)` updates, newest values only"
+    "Sliders (abbreviated as for `@interact`) over a figure that `draw(**values, ax=ax)` redraws, newest values only"
     def __init__(self, draw, setup=None, figsize=(5, 3.5), dpi=100, **sliders):
         self.draw_fn = draw
         self.fig = Figure(figsize=figsize, dpi=dpi)
@@ -37,7 +37,8 @@ class LivePlot(widgets.VBox):
             if w is None: raise ValueError(f"LivePlot: {name}={abbrev!r} cannot be turned into a slider")
             w.description = name
             self.controls[name] = w
-        self.image = widgets.Image(format='png', layout=widgets.Layout(width=f'{round(figsize[0] * dpi)}px'))  # natural size, not stretched
+        width = f'{round(figsize[0] * dpi)}px'   # the figure's natural size, not stretched
+        self.image = widgets.Image(format='png', layout=widgets.Layout(width=width))
         self.error = widgets.HTML()
         self.renders, self._pending, self._busy = 0, None, False
         self._cond = threading.Condition()
@@ -53,12 +54,14 @@ class LivePlot(widgets.VBox):
         return {k: w.value for k, w in self.controls.items()}
 
     @property
-    def title(self): return self.ax.get_title()
+    def title(self):
+        "The plot's title, as last drawn"
+        return self.ax.get_title()
 
 # %% ../../../nbs/tools/liveplot.ipynb #d95b7ea5
 @patch
 def _request(self: LivePlot, change=None):
-    "Record the current values for the drawing thread; never draws here, so the kernel stays free for the next value"
+    "Hand the current values to the drawing thread, leaving the kernel free for the next change"
     with self._cond:
         self._pending = self.values
         if self._thread is None:
@@ -68,7 +71,7 @@ def _request(self: LivePlot, change=None):
 
 @patch
 def _draw_loop(self: LivePlot):
-    "Forever: wait for values, take the newest, draw them"
+    "Draw the newest values whenever there are any, forever"
     while True:
         with self._cond:
             while self._pending is None: self._cond.wait()
@@ -85,12 +88,13 @@ def _png(canvas):
     from PIL import Image
     w, h = canvas.get_width_height(physical=True)
     buf = io.BytesIO()
-    Image.frombuffer('RGBA', (w, h), canvas.buffer_rgba(), 'raw', 'RGBA', 0, 1).save(buf, format='png', compress_level=1)
+    img = Image.frombuffer('RGBA', (w, h), canvas.buffer_rgba(), 'raw', 'RGBA', 0, 1)
+    img.save(buf, format='png', compress_level=1)
     return buf.getvalue()
 
 @patch
 def _render(self: LivePlot, values):
-    "Remove what the last update drew, let `draw_fn` draw `values` on the kept background, and show the figure as PNG"
+    "Redraw the figure for `values` over the kept background and show it as a PNG"
     ax, canvas = self.ax, self.fig.canvas
     with _render_lock:
         for a in _dynamic_artists(ax):
@@ -120,7 +124,7 @@ def _render(self: LivePlot, values):
 
 @patch
 def wait(self: LivePlot, timeout=10.):
-    "Block until every requested value has been drawn (for tests and benchmarks); False if `timeout` passed first"
+    "Whether every requested value got drawn within `timeout` seconds, waiting for it"
     with self._cond: return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout)
 
 # %% ../../../nbs/tools/liveplot.ipynb #d4ca459e
@@ -131,7 +135,7 @@ def _kernel_attached():
 
 @patch
 def _repr_mimebundle_(self: LivePlot, **kwargs):
-    "The live widget under a kernel, a PNG of the current state for where widgets cannot show (a saved notebook), and a text summary"
+    "The live widget under a kernel, a PNG of the current state for static viewers, and a text summary"
     vals = ', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v!r}' for k, v in self.values.items())
     data = (super(LivePlot, self)._repr_mimebundle_(**kwargs) or {}) if _kernel_attached() else {}
     if self.image.value: data['image/png'] = base64.b64encode(bytes(self.image.value)).decode()

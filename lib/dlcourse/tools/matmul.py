@@ -22,7 +22,8 @@ def _dims(t): return '×'.join(map(str, t.shape))
 def _matrix(x, name):
     "`x` as a 2-D tensor on the CPU, or a `ValueError` naming `name`"
     try: t = torch.as_tensor(x).detach().cpu()
-    except (TypeError, ValueError, RuntimeError) as e: raise ValueError(f"watch_matmul: {name} cannot be made into a tensor: {e}") from None
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"watch_matmul: {name} cannot be made into a tensor: {e}") from None
     if t.ndim != 2: raise ValueError(f"watch_matmul: {name} must be a matrix (2-D), got shape {tuple(t.shape)}")
     if t.numel() == 0: raise ValueError(f"watch_matmul: {name} is empty ({_dims(t)})")
     return t
@@ -32,14 +33,16 @@ def _operands(A, B):
     "`A` and `B` as matrices that chain, in a common dtype"
     A, B = _matrix(A, 'A'), _matrix(B, 'B')
     if A.shape[1] != B.shape[0]:
-        raise ValueError(f"watch_matmul: A is {_dims(A)} and B is {_dims(B)}: A's {A.shape[1]} columns must match B's {B.shape[0]} rows")
+        raise ValueError(f"watch_matmul: A is {_dims(A)} and B is {_dims(B)}: "
+                         f"A's {A.shape[1]} columns must match B's {B.shape[0]} rows")
     dt = torch.promote_types(A.dtype, B.dtype)
     if dt == torch.bool: dt = torch.int64
     return A.to(dt), B.to(dt)
 
 def _check_size(t, name):
     "Refuse a matrix with more rows or columns than can be drawn"
-    if max(t.shape) > _MAX: raise ValueError(f"watch_matmul: {name} is {_dims(t)}, too big to draw: at most {_MAX} rows and {_MAX} columns")
+    if max(t.shape) > _MAX:
+        raise ValueError(f"watch_matmul: {name} is {_dims(t)}, too big to draw: at most {_MAX} rows and {_MAX} columns")
 
 # %% ../../../nbs/tools/matmul.ipynb #1f3cda5b
 def _fmt(x):
@@ -116,7 +119,8 @@ def setup(self: _Drawing, ax):
 @patch
 def names(self: _Drawing, ax):
     "Name the matrices, number the rows of `A` and the columns of `B`"
-    big, small = dict(fontsize=min(14, 0.6 * self.pt), weight='bold'), dict(fontsize=min(10, 0.42 * self.pt), color='0.45')
+    big = dict(fontsize=min(14, 0.6 * self.pt), weight='bold')
+    small = dict(fontsize=min(10, 0.42 * self.pt), color='0.45')
     k, m, right = self.k, self.m, self.xlim[1] - _NAME / 2
     ax.text(k / 2, _GAP / 2, 'A', ha='center', va='center', color=_COLOURS['A'], **big)
     ax.text(right, _GAP + k / 2, 'B', ha='center', va='center', color=_COLOURS['B'], **big)
@@ -127,7 +131,7 @@ def names(self: _Drawing, ax):
 # %% ../../../nbs/tools/matmul.ipynb #800bce1b
 @patch
 def draw(self: _Drawing, cell, ax):
-    "Step `cell`: highlight row i of `A`, column j of `B` and `C[i,j]`, show `C` up to it and write out its products"
+    "Draw step `cell`: the highlights of row i, column j and `C[i,j]`, `C` up to that cell, and the text line"
     i, j = divmod(cell, self.m)
     for name, span in (('A', (i, 0, 1, self.k)), ('B', (0, j, self.k, 1)), ('C', (i, j))):
         x, y, w, h = self.box(name, *span)
@@ -137,11 +141,12 @@ def draw(self: _Drawing, cell, ax):
         r, cc = divmod(c, self.m)
         self.write(ax, 'C', r, cc, self.C[r, cc].item(), weight='bold' if c == cell else 'normal')
     ax.set_title(f'row {i} of A · column {j} of B', fontsize=12)
-    _text_line(ax, products_text(self.A, self.B, i, j), (sum(self.xlim) / 2, -self.n - _TEXT / 2), min(12, 0.5 * self.pt))
+    xy = sum(self.xlim) / 2, -self.n - _TEXT / 2
+    _text_line(ax, products_text(self.A, self.B, i, j), xy, min(12, 0.5 * self.pt))
 
 # %% ../../../nbs/tools/matmul.ipynb #969c86b1
 def _text_line(ax, s, xy, size):
-    "Write `s` centred at `xy`; in two lines, and smaller, if that is what it takes to fit the figure's width"
+    "Write `s` centred at `xy`, in two lines and smaller where it takes that to fit the figure's width"
     renderer, width = ax.figure.canvas.get_renderer(), 0.96 * ax.figure.bbox.width
     t = ax.text(*xy, s, ha='center', va='center', fontsize=size)
     if t.get_window_extent(renderer).width > width:

