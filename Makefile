@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make lab    set up .venv (once) and open JupyterLab on the lessons
 #   make test   set up .venv (once) and run the whole test suite
+# For authors, make test-fast runs the tests that start no lesson, kernel, training or browser (about two minutes).
 # Re-running is quick: the install runs again only when pyproject.toml changed or .venv is missing.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup export bench
+.PHONY: lab test test-fast setup export bench
 
 setup: $(STAMP)
 
@@ -33,6 +34,9 @@ lab: $(STAMP) $(LAB_OVERRIDES)
 
 test: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 # For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.
 # The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do.

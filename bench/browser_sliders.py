@@ -1,4 +1,4 @@
-"""Slider latency in the browser (issue: JupyterLab end to end), measured in one run.
+"""Slider latency in the browser, JupyterLab end to end, measured in one run.
 
 JupyterLab (as `make lab` starts it) serves a temporary notebook with the same plot two ways: the course's `LivePlot`
 (`interact_plot`) and the straightforward `@interact` that draws a new matplotlib figure per update, both 5x3.5 in at
@@ -9,11 +9,14 @@ page, from the key press to the moment the new image is in the page:
 
 Run: .venv/bin/python bench/browser_sliders.py   (needs Chromium: apt-get install chromium)
 """
-import statistics, tempfile
+import statistics, sys, tempfile
 from pathlib import Path
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell
-from dlcourse.tools.browser import chromium, jupyterlab, open_notebook, run_all
+from dlcourse.tools.browser import chromium
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
+from helpers import jupyterlab, open_notebook, run_all   # noqa: E402  (the tests' JupyterLab driving)
 
 SETUP = """import torch, matplotlib.pyplot as plt
 from ipywidgets import interact
@@ -40,11 +43,15 @@ OBSERVE = """([name, root, mode]) => {
   window.__draws[name] = []; window.__keys[name] = [];
   root.addEventListener('keydown', () => window.__keys[name].push(performance.now()), true);
   new MutationObserver(muts => {
+    const img = n => n.nodeType === 1 && (n.tagName === 'IMG' || n.querySelector && n.querySelector('img'));
     const drawn = mode === 'src' ? muts.some(m => m.type === 'attributes' && m.attributeName === 'src')
-                                 : muts.some(m => Array.from(m.addedNodes).some(n => n.nodeType === 1 && (n.tagName === 'IMG' || n.querySelector && n.querySelector('img'))));
+                                 : muts.some(m => Array.from(m.addedNodes).some(img));
     if (drawn) window.__draws[name].push(performance.now());
   }).observe(root, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
 }"""
+
+
+LAST_LATENCY = "n => window.__draws[n][window.__draws[n].length-1] - window.__keys[n][window.__keys[n].length-1]"
 
 
 def measure(page, name, root, mode, moves=30, burst=20):
@@ -57,7 +64,7 @@ def measure(page, name, root, mode, moves=30, burst=20):
         n = page.evaluate("n => window.__draws[n].length", name)
         page.keyboard.press('ArrowRight' if i % 2 == 0 else 'ArrowLeft')
         page.wait_for_function("([n, k]) => window.__draws[n].length > k", arg=[name, n], timeout=30_000)
-        lat.append(page.evaluate("n => window.__draws[n][window.__draws[n].length-1] - window.__keys[n][window.__keys[n].length-1]", name))
+        lat.append(page.evaluate(LAST_LATENCY, name))
         page.wait_for_timeout(250)
     page.wait_for_timeout(1000)
     n0 = page.evaluate("n => window.__draws[n].length", name)
@@ -68,7 +75,7 @@ def measure(page, name, root, mode, moves=30, burst=20):
         n = page.evaluate("n => window.__draws[n].length", name)
         stable, last = (stable + 1, last) if n == last else (0, n)
     renders = last - n0
-    settle = page.evaluate("n => window.__draws[n][window.__draws[n].length-1] - window.__keys[n][window.__keys[n].length-1]", name)
+    settle = page.evaluate(LAST_LATENCY, name)
     return statistics.median(lat), renders, settle
 
 
@@ -90,8 +97,9 @@ def main():
     print(f"  course helper (interact_plot / LivePlot):          median {h[0]:6.1f} ms over 30 moves")
     print(f"  helper faster per move: {p[0] / h[0]:.2f}x")
     print("burst of 20 quick moves:")
-    print(f"  straightforward: {p[1]:2d} renders, settled {p[2]:7.1f} ms after the last key press ({p[2] / p[0]:.1f} redraws' time)")
-    print(f"  helper:          {h[1]:2d} renders, settled {h[2]:7.1f} ms after the last key press ({h[2] / h[0]:.1f} redraws' time)")
+    for what, m in (('straightforward:', p), ('helper:', h)):
+        print(f"  {what:<16} {m[1]:2d} renders, settled {m[2]:7.1f} ms after the last key press "
+              f"({m[2] / m[0]:.1f} redraws' time)")
 
 
 if __name__ == '__main__': main()

@@ -1,7 +1,8 @@
-"""Slider redraw benchmark (issue: responsive sliders), all figures measured in one run.
+"""Slider redraw benchmark, all figures measured in one run.
 
 Compares, for lesson 1's quadratic-with-loss plot at the same size and dpi:
-- the straightforward `@interact` redraw: a new figure, `plt.scatter`, `plt.plot` (via `plot_function`), rendered to PNG;
+- the straightforward `@interact` redraw: a new figure, `plt.scatter`, `plt.plot` (via `plot_function`), rendered to
+  PNG;
 - the course's `LivePlot`: one figure reused, only the curve and title redrawn, rendered to PNG;
 and counts the renders after a burst of 50 slider changes for each.
 
@@ -61,7 +62,8 @@ def main():
     t_live_render = median_ms(live._render)
     t_live = median_ms(live_move)
     png = lambda data: (len(data), data[:8] == b'\x89PNG\r\n\x1a\n')
-    print(f"PNG size at {FIGSIZE} in, {DPI} dpi: straightforward {png(straightforward(**values[0]))[0]} bytes, LivePlot {len(live.image.value)} bytes")
+    print(f"PNG size at {FIGSIZE} in, {DPI} dpi: straightforward {png(straightforward(**values[0]))[0]} bytes, "
+          f"LivePlot {len(live.image.value)} bytes")
     print(f"time per update (median of {N}):")
     print(f"  straightforward (new figure + scatter + plot + PNG): {t_naive:7.1f} ms")
     print(f"  LivePlot redraw (reused figure, curve + title + PNG): {t_live_render:7.1f} ms")
@@ -71,7 +73,7 @@ def main():
     # A burst of 50 changes, as fast as the kernel receives them.
     burst = [round(1.1 + i * 0.04, 2) for i in range(1, 51)]
     calls = []
-    with contextlib.redirect_stdout(io.StringIO()):   # interact clears its output area with terminal codes outside Jupyter
+    with contextlib.redirect_stdout(io.StringIO()):   # outside Jupyter, interact clears its output with terminal codes
         naive = widgets.interactive(lambda a, b, c: calls.append(straightforward(a, b, c)), a=1.1, b=1.1, c=1.1)
         calls.clear()
         t = time.perf_counter()
@@ -84,7 +86,8 @@ def main():
     t_live_burst = time.perf_counter() - t
     print("burst of 50 slider changes of a:")
     print(f"  straightforward @interact: {len(calls)} renders, settled after {t_naive_burst*1000:.0f} ms")
-    print(f"  LivePlot:                  {live.renders - n0} renders, settled after {t_live_burst*1000:.0f} ms (last value drawn: {live.title})")
+    print(f"  LivePlot:                  {live.renders - n0} renders, settled after {t_live_burst*1000:.0f} ms "
+          f"(last value drawn: {live.title})")
 
 
 if __name__ == '__main__': main()

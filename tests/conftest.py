@@ -1,8 +1,8 @@
-"""Shared paths and fixtures for the tests. Every lesson, command and kernel the tests start takes the offline CPU path that the
-lessons' outputs were saved on (`OFFLINE_CPU`), whatever this machine has: no downloads, no GPU. With DLCOURSE_TEST_NETWORK=up,
-a stand-in network answers every connection to another host (tests/network_up/sitecustomize.py), to show that nothing changes."""
+"""The tests' fixtures, and the programs their markers need. Every lesson, command and kernel the tests start takes
+the offline CPU path that the lessons' outputs were saved on (`OFFLINE_CPU`), whatever this machine has: no downloads,
+no GPU. With DLCOURSE_TEST_NETWORK=up, a stand-in network answers every connection to another host (tests/network_up/),
+to show that nothing changes."""
 import os, shutil, sys
-from pathlib import Path
 import pytest
 from dlcourse.tools.system import OFFLINE_CPU
 from helpers import ROOT, NETWORK_UP, LessonRun, course_copy
@@ -13,6 +13,41 @@ os.environ.update(OFFLINE_CPU)
 if os.environ.get('DLCOURSE_TEST_NETWORK') == 'up':
     os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [str(NETWORK_UP), os.environ.get('PYTHONPATH')]))
     sys.path.insert(0, str(NETWORK_UP)); import sitecustomize   # noqa: E402,F401  (this process too)
+
+
+def _chromium():
+    from dlcourse.tools.browser import find_chromium
+    return find_chromium()
+
+
+def _soffice():
+    from dlcourse.tools.spreadsheet import find_soffice
+    return find_soffice()
+
+
+# marker: (finds the program, the variable with which .ci/run requires it, the program, how to install it)
+PROGRAMS = {
+    'browser': (_chromium, 'DLCOURSE_REQUIRE_BROWSER', 'Chromium', 'apt-get install chromium'),
+    'libreoffice': (_soffice, 'DLCOURSE_REQUIRE_LIBREOFFICE', 'LibreOffice',
+                    'apt-get install --no-install-recommends libreoffice-calc-nogui'),
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    "Skip a test marked with a program's marker where the program is missing (one line); fail where .ci/run needs it"
+    for name in {m.name for m in item.iter_markers()} & set(PROGRAMS):
+        found, required, program, install = PROGRAMS[name]
+        if found(): continue
+        if os.environ.get(required) == '1': pytest.fail(f"no {program}, and {required}=1 (.ci/run) requires it")
+        pytest.skip(f"no {program} on this machine ({install})")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    "Every test that runs a lesson through `lesson_run` is slow, marked or not"
+    for item in items:
+        if 'lesson_run' in getattr(item, 'fixturenames', ()): item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope='session')
@@ -41,10 +76,11 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def lesson_run(course):
-    """`lesson_run(name)`: the clean copy of lesson `name`, run once per test session in a Jupyter kernel as a learner runs it in
-    JupyterLab, with the lesson's `#| hide` cells (its unit checks) run at their places, and saved as JupyterLab saves it; then
-    dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code without the `#| hide` cells
-    (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
+    """`lesson_run(name)`: the clean copy of lesson `name`, run once per test session in a Jupyter kernel as a learner
+    runs it in JupyterLab, with the lesson's `#| hide` cells (its unit checks) run at their places, and saved as
+    JupyterLab saves it; then dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code
+    without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean
+    copy."""
     from dlcourse.tools.check import check_notebook
     runs = {}
     def run(name):

@@ -1,8 +1,12 @@
-"""What the tests share besides fixtures: the course's paths, its commands, copies of the course to run lessons in, and a lesson
-run in a Jupyter kernel that stays up for tests to question. Benchmarks import it too."""
-import os, shutil, sys
+"""What the tests share besides fixtures: the course's paths and commands, copies of the course to run lessons in, a
+lesson run in a Jupyter kernel that stays up for tests to question, servers started and stopped, and JupyterLab
+driven in Chromium. Benchmarks import it too."""
+import base64, copy, io, json, os, secrets, shutil, signal, subprocess, sys, tempfile, time
+import urllib.error, urllib.request
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-import pytest
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -16,39 +20,21 @@ def cmd(name):
 
 
 def course_copy(dst, with_clean=True):
-    "A copy of the course to run lessons in: nbs/, clean/, pyproject.toml (which marks the course's root) and the default settings; runs write models/ there"
+    "A copy of the course to run lessons in (nbs/, clean/, pyproject.toml, default settings); runs write models/ there"
     ignore = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '*.learner-*')
     shutil.copytree(ROOT/'nbs', dst/'nbs', ignore=ignore)
     if with_clean: shutil.copytree(ROOT/'clean', dst/'clean', ignore=ignore)
-    shutil.copy(ROOT/'pyproject.toml', dst/'pyproject.toml')
+    shutil.copy(ROOT/'pyproject.toml', dst/'pyproject.toml')   # it marks the course's root
     write_default_settings(dst/'settings.ini')
     return dst
 
 
-def need_chromium():
-    "Skip (with a one-line reason) where there is no Chromium; fail instead under .ci/run, which requires the browser tests"
-    import os
-    from dlcourse.tools.browser import find_chromium
-    if find_chromium(): return
-    if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail("no Chromium, and .ci/run requires the browser tests")
-    pytest.skip("no Chromium on this machine (apt-get install chromium) to run the browser tests")
-
-
-def need_libreoffice():
-    "Skip (with a one-line reason) where there is no LibreOffice; fail instead under .ci/run, which requires the spreadsheet tests"
-    import os
-    from dlcourse.tools.spreadsheet import find_soffice
-    if find_soffice(): return
-    if os.environ.get('DLCOURSE_REQUIRE_LIBREOFFICE') == '1': pytest.fail("no LibreOffice, and .ci/run requires the spreadsheet tests")
-    pytest.skip("no LibreOffice on this machine (apt-get install libreoffice-calc-nogui) to recalculate spreadsheets")
-
-
 def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
-    "A small dataset made by the tests: one subfolder per class of noisy images in the class's colour, plus unreadable files named in `broken`"
+    "A small dataset: a subfolder per class of noisy images in its colour, and unreadable files named in `broken`"
     import numpy as np
     from PIL import Image
     rng = np.random.default_rng(0)
-    colours = {'red': (200, 40, 40), 'blue': (40, 40, 200), 'green': (40, 200, 40)}
+    colours = {'red': (200, 40, 40), 'blue': (40, 40, 200), 'green': (40, 200, 40), 'yellow': (200, 200, 40)}
     for c in classes:
         (root/c).mkdir(parents=True, exist_ok=True)
         for i in range(n):
@@ -60,17 +46,17 @@ def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
 
 def write_default_settings(path):
     "A settings.ini holding the course's default settings (a learner may have edited the repository's)"
-    from dataclasses import asdict
     from dlcourse.tools.settings import CourseSettings
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
-SETTING_VARS = {f'DLCOURSE_{k.upper()}' for k in ('dataset', 'arch', 'img_size', 'epochs', 'batch_size', 'seed', 'pretrained')}
+SETTING_VARS = {f'DLCOURSE_{k.upper()}' for k in
+                ('dataset', 'arch', 'img_size', 'epochs', 'batch_size', 'seed', 'pretrained')}
 
 
 class LessonRun:
-    """A notebook run cell by cell in a Jupyter kernel, as JupyterLab's Run All does (going on after errors), with the lesson's
-    `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up for tests to question"""
+    """A notebook run cell by cell in a Jupyter kernel, as JupyterLab's Run All does (going on after errors), with the
+    lesson's `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up"""
     def __init__(self, nb_path, cwd, env=None, lesson=None, timeout=1800):
         import nbformat
         from dlcourse.tools.kernel import Kernel
@@ -87,7 +73,6 @@ class LessonRun:
         self.nb.metadata.pop('widgets', None)
 
     def _hidden(self, cell):
-        import copy
         c = copy.deepcopy(cell)
         if self.kernel.run_cell(c): self.hidden_errors.append(f"{cell.id}: {_error_line(c.outputs)}")
 
@@ -101,13 +86,13 @@ class LessonRun:
 
     def value(self, expr):
         "The value of the Python expression `expr` in the kernel, sent back as JSON"
-        import json
         from dlcourse.tools.kernel import stream_text
-        return json.loads(stream_text(self.run(f"import json as _json\nprint(_json.dumps({expr}))")).strip().splitlines()[-1])
+        out = stream_text(self.run(f"import json as _json\nprint(_json.dumps({expr}))"))
+        return json.loads(out.strip().splitlines()[-1])
 
     def errors(self) -> list:
         "The cells of the notebook that raised, as one line each"
-        return [f"{c.id}: {_error_line(c.outputs)}" for c in self.nb.cells if c.cell_type == 'code' and _error_line(c.outputs)]
+        return [f"{c.id}: {e}" for c in self.nb.cells if c.cell_type == 'code' for e in [_error_line(c.outputs)] if e]
 
     def close(self): self.kernel.close()
 
@@ -138,17 +123,144 @@ def tables(nb, code):
 
 
 def drawn(run, plot, **values):
-    "Move the sliders of the lesson's `plot` (in its kernel) to `values`; (its title, its PNG, how many times it has drawn)"
-    import base64
+    "Move the sliders of `plot` in the lesson's kernel to `values`; (its title, its PNG, how many times it has drawn)"
     run.run(f"for _k, _v in {values!r}.items(): {plot}.controls[_k].value = _v\nassert {plot}.wait()")
-    v = run.value(f"dict(title={plot}.title, png=__import__('base64').b64encode(bytes({plot}.image.value)).decode(), renders={plot}.renders)")
+    png = f"__import__('base64').b64encode(bytes({plot}.image.value)).decode()"
+    v = run.value(f"dict(title={plot}.title, png={png}, renders={plot}.renders)")
     return v['title'], base64.b64decode(v['png']), v['renders']
 
 
 def title_band(png):
     "The band of a slider plot's picture (PNG bytes) above its axes, where the title is drawn, as greyscale pixels"
-    import io
     import numpy as np
     from PIL import Image
     return np.asarray(Image.open(io.BytesIO(png)).convert('L'))[:32]
 
+
+def short_notebook(src, dst, *codes):
+    "A copy of notebook `src` at `dst` keeping, in order, only the code cells that contain one of `codes`"
+    import nbformat
+    nb = nbformat.read(src, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    for k in codes: assert sum(k in c.source for c in code) == 1, f"{Path(src).name}: {k!r} must pick one code cell"
+    nb.cells = [c for c in code if any(k in c.source for k in codes)]
+    nbformat.write(nb, dst)
+    return Path(dst)
+
+
+def answers(url) -> bool:
+    "Does an HTTP server answer at `url` (any status)?"
+    try:
+        with urllib.request.urlopen(url, timeout=2): return True
+    except urllib.error.HTTPError: return True
+    except OSError: return False
+
+
+def stop(proc, grace=15):
+    "Stop `proc` and every process in its group: SIGTERM, then SIGKILL after `grace` seconds"
+    try: os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError: pass
+    try: proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+
+@contextmanager
+def serve(argv, url, timeout=90, log=None, **popen_kw):
+    "Run `argv` (output to file `log`, if given) until `url` answers; yield the process; stop it and its children after"
+    out = open(log, 'w') if log else subprocess.DEVNULL
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen_kw)
+    name, see = Path(argv[0]).name, f"; see {log}" if log else ''
+    try:
+        deadline = time.monotonic() + timeout
+        while not answers(url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with status {proc.returncode} before {url} answered{see}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: nothing answered on {url} within {timeout} s{see}")
+            try: proc.wait(0.3)   # a pause between tries that ends early if the server exits
+            except subprocess.TimeoutExpired: pass
+        yield proc
+    finally:
+        stop(proc)
+        if log: out.close()
+
+
+# JupyterLab's own settings for the tests: no news pop-up, and every cell rendered (not only those near the screen)
+LAB_SETTINGS = {
+    '@jupyterlab/apputils-extension/notification.jupyterlab-settings': {'fetchNews': 'false', 'checkForUpdates': False},
+    '@jupyterlab/notebook-extension/tracker.jupyterlab-settings': {'windowingMode': 'none'},
+}
+
+
+def lab_command(port, token, root):
+    "The JupyterLab command line that `make lab` runs, on `port` with `token`, serving `root`"
+    root_flag = ['--allow-root'] if os.geteuid() == 0 else []
+    return [cmd('jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
+            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
+            '--LabApp.expose_app_in_browser=True'] + root_flag
+
+
+@contextmanager
+def jupyterlab(root, log=None, timeout=90):
+    "JupyterLab serving folder `root` on 127.0.0.1 with a random port and token, stopped with its kernels on exit"
+    from fastcore.net import free_port
+    port, token = free_port(), secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix='dlcourse-lab-') as d:
+        for rel, val in LAB_SETTINGS.items():
+            f = Path(d)/'settings'/rel
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(json.dumps(val))
+        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(Path(d)/'settings'),
+                   JUPYTER_RUNTIME_DIR=str(Path(d)/'runtime'),
+                   JUPYTERLAB_WORKSPACES_DIR=str(Path(d)/'workspaces'))   # no tabs restored from an earlier run
+        url = f'http://127.0.0.1:{port}'
+        status = f'{url}/api/status?token={token}'
+        with serve(lab_command(port, token, root), status, timeout=timeout, log=log, env=env) as p:
+            yield SimpleNamespace(url=url, token=token, port=port, proc=p, root=Path(root))
+
+
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  const prompts = Array.from(document.querySelectorAll('.jp-InputPrompt'));
+  const busy = prompts.some(p => p.textContent.includes('*'));
+  return k && k.status === 'idle' && !busy;
+}"""
+
+
+def open_notebook(page, lab, path, timeout=90_000):
+    "Open the notebook at `path` (relative to the served folder) in `page`, and wait until its kernel is idle"
+    page.goto(f'{lab.url}/lab/tree/{path}?token={lab.token}')
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def wait_idle(page, timeout=300_000):
+    "Wait until the current notebook's kernel is idle and no cell is queued or running"
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout, polling=250)
+
+
+def command(page, name):
+    "Run JupyterLab command `name` (for example 'docmanager:save') and wait for it to finish"
+    page.evaluate("name => window.jupyterapp.commands.execute(name)", name)
+
+
+# JupyterLab's run-all command settles its promise once every cell has run; the page notes when it has
+RUN_ALL = """() => { window.dlcourseRan = false;
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(() => { window.dlcourseRan = true; }); }"""
+
+
+def run_all(page, timeout=300_000):
+    "Run all the cells of the current notebook and wait until they have run and the kernel is idle"
+    page.evaluate(RUN_ALL)
+    page.wait_for_function(f"() => window.dlcourseRan && ({KERNEL_IDLE})()", timeout=timeout, polling=250)
+
+
+def png_header(w, h) -> bytes:
+    "A tiny PNG whose header claims `w`×`h` pixels: what a decompression bomb looks like to a reader"
+    import struct, zlib
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    ihdr = struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'')) + chunk(b'IEND', b'')

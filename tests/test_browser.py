@@ -1,17 +1,22 @@
-"""JupyterLab in a real browser (headless system Chromium, driven by Playwright): lesson 1 runs and its sliders move
-the plots; its clean copy shows no outputs or prose, runs, and checks against the lesson. Screenshots go to artifacts/e2e/."""
-import base64, re, time
-import pytest
-from dlcourse.tools.browser import chromium, jupyterlab, open_notebook, run_all, command
-from helpers import ROOT, course_copy, need_chromium, title_band, drawn
+"""JupyterLab in a real browser (headless system Chromium, driven by Playwright): lesson 1's sliders move its plots; a
+clean copy made by dlcourse-clean shows no outputs or prose, runs, and checks against its lesson; lesson 5's matrix
+multiplication steps with Play and its slider. Screenshots go to artifacts/e2e/."""
+import base64, re, subprocess, time
+import nbformat, pytest
+from fastcore.nbio import read_nb
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from dlcourse.tools.browser import chromium
+from helpers import (ROOT, cmd, command, course_copy, drawn, jupyterlab, open_notebook, run_all, short_notebook,
+                     title_band)
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ART = ROOT/'artifacts'/'e2e'
 CURRENT = '.jp-NotebookPanel:not(.lm-mod-hidden)'   # the notebook in the visible tab
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
 
 @pytest.fixture(scope='module')
 def browser():
-    need_chromium()
     with chromium() as ctx: yield ctx
 
 
@@ -27,6 +32,8 @@ FETCH_PNG = """async img => {
     const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
     let s = ''; bytes.forEach(b => s += String.fromCharCode(b)); return btoa(s);
 }"""
+CHANGED = "([img, src]) => img.getAttribute('src') !== src"
+
 
 def picture(plot):
     "The PNG that `plot` shows in the page, as bytes"
@@ -36,18 +43,30 @@ def picture(plot):
 def slider_values(plot): return [float(h.get_attribute('aria-valuenow')) for h in plot.locator('.noUi-handle').all()]
 
 
-def shows_title_of(plot, lesson1, name, timeout=20):
-    "Wait until the picture in the page has the title band that plot `name` of the session's lesson 1 draws for the page's slider values"
-    keys, deadline = lesson1.value(f"list({name}.controls)"), time.monotonic() + timeout
+def until_shows(page, plot, ok, what, timeout=20):
+    "Wait until the picture `plot` shows passes `ok(png)`, looking again at each redraw; return it"
+    from playwright.sync_api import TimeoutError as PageTimeout
+    img, deadline = plot.locator('img.widget-image'), time.monotonic() + timeout
     while True:
-        title, png, _ = drawn(lesson1, name, **dict(zip(keys, slider_values(plot))))
-        if (title_band(picture(plot)) == title_band(png)).all(): return title
-        assert time.monotonic() < deadline, f"the picture in the page does not show the title {title!r}"
-        time.sleep(0.2)
+        src, png = img.get_attribute('src'), picture(plot)
+        if ok(png): return png
+        left = deadline - time.monotonic()
+        try: page.wait_for_function(CHANGED, arg=[img.element_handle(), src], timeout=max(left, 0.001) * 1000)
+        except PageTimeout: pytest.fail(f"the page does not show {what}")
+
+
+def shows_title_of(page, plot, lesson1, name):
+    "Wait until the page shows the title band that `name` in the session's lesson 1 draws for the page's sliders"
+    keys, drew = lesson1.value(f"list({name}.controls)"), {}
+    def same_title(png):
+        drew['title'], want, _ = drawn(lesson1, name, **dict(zip(keys, slider_values(plot))))
+        return (title_band(png) == title_band(want)).all()
+    until_shows(page, plot, same_title, f"the title {name} draws for the page's slider values")
+    return drew['title']
 
 
 def move_slider(page, plot, index, presses=5):
-    "Focus slider number `index` of `plot` and press the right arrow key `presses` times; return the image src before"
+    "Focus slider number `index` of `plot`, press the right arrow key `presses` times, and wait for a new picture"
     img = plot.locator('img.widget-image')
     src = img.get_attribute('src')
     handle = plot.locator('.noUi-handle').nth(index)
@@ -56,8 +75,7 @@ def move_slider(page, plot, index, presses=5):
     handle.focus()
     for _ in range(presses): page.keyboard.press('ArrowRight')
     assert handle.get_attribute('aria-valuenow') != before
-    page.wait_for_function("([el, src]) => el.getAttribute('src') !== src", arg=[img.element_handle(), src], timeout=20_000)
-    return src
+    page.wait_for_function(CHANGED, arg=[img.element_handle(), src], timeout=20_000)
 
 
 def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
@@ -67,16 +85,16 @@ def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
     run_all(page)
     plots = page.locator(CURRENT).locator('.dlcourse-liveplot')
     assert plots.count() == 4
-    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    assert page.locator(STDERR).count() == 0
     quad = plots.nth(1)                      # the quadratic with its loss in the title
     quad.scroll_into_view_if_needed()
     page.screenshot(path=ART/'01-ran.png')
     first = picture(quad)
     assert (title_band(first) < 128).any(), "the first picture has a title"
-    title = shows_title_of(quad, lesson1, 'plot_quad')        # the title is read from the picture itself
+    title = shows_title_of(page, quad, lesson1, 'plot_quad')        # the title is read from the picture itself
     assert re.fullmatch(r'MSE: \d+\.\d\d', title)
     move_slider(page, quad, 0)               # a
-    moved = shows_title_of(quad, lesson1, 'plot_quad')
+    moved = shows_title_of(page, quad, lesson1, 'plot_quad')
     assert re.fullmatch(r'MSE: \d+\.\d\d', moved) and moved != title
     assert (title_band(picture(quad)) != title_band(first)).any()
     quad.screenshot(path=ART/'01-quadratic-moved.png')
@@ -85,73 +103,95 @@ def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
     double.screenshot(path=ART/'01-double-relu-moved.png')
 
 
-def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser):
-    from fastcore.nbio import read_nb
+TINY = [new_markdown_cell('# A tiny lesson\n\nProse that the clean copy leaves out.'),
+        new_code_cell('from dlcourse.tools.liveplot import interact_plot\nx = 6 * 7\nx'),
+        new_markdown_cell('## Sums\n\nMore prose.'),
+        new_code_cell('print(sum(range(x)))'),
+        new_code_cell('#| hide\nassert x == 42'),
+        new_markdown_cell('## A slider'),
+        new_code_cell('@interact_plot(a=1.0)\ndef line(a, ax): ax.plot([0, 1], [0, a])\nline')]
+
+
+@pytest.fixture(scope='module')
+def tiny(lab):
+    "A tiny lesson in the served course's nbs/, saved with its outputs, and its clean copy (dlcourse-clean's) in clean/"
+    from dlcourse.tools.kernel import save_outputs
+    lesson = lab.root/'nbs/00_tiny.ipynb'
+    kernelspec = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(new_notebook(cells=TINY, metadata={'kernelspec': kernelspec}), lesson)
+    save_outputs(lesson, timeout=120)
+    r = subprocess.run([cmd('dlcourse-clean'), str(lesson), '--dest', 'clean'], cwd=lab.root, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    return 'clean/00_tiny.ipynb'
+
+
+def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser, tiny):
+    "A clean copy shows headings and code only; run in JupyterLab and saved, its last cell, check(), passes it"
     page = browser.new_page()
-    open_notebook(page, lab, 'clean/01_neural_net_basics.ipynb')
-    page.screenshot(path=ART/'clean-01-opened.png')
+    open_notebook(page, lab, tiny)
     nb = page.locator(CURRENT)
-    want = [c for c in read_nb(ROOT/'clean/01_neural_net_basics.ipynb').cells if c.cell_type == 'code']
-    assert nb.locator('.jp-CodeCell').count() == len(want) > 30
+    code = [c for c in read_nb(lab.root/tiny).cells if c.cell_type == 'code']
+    assert nb.locator('.jp-CodeCell').count() == len(code) == 4, "the lesson's code but its hidden cell, and check()"
     assert nb.locator('.jp-OutputArea-output').count() == 0
     tags = nb.evaluate("""panel => Array.from(panel.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'))
                                     .map(e => Array.from(e.children).map(c => c.tagName))""")
     assert 'P' in tags[0], "the first cell states the exercise"
-    assert all(t and all(re.fullmatch('H[1-6]', x) for x in t) for t in tags[1:-1]), tags
+    assert tags[1:] == [['H1'], ['H2'], ['H2']], tags
+    page.screenshot(path=ART/'clean-opened.png')
     run_all(page)
-    assert nb.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
-    assert nb.locator('.dlcourse-liveplot').count() == 4
+    assert nb.locator(STDERR).count() == 0
+    assert nb.locator('.dlcourse-liveplot').count() == 1
     command(page, 'docmanager:save')
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.dirty === false")
     run_all(page)                            # the last cell, check(), now reads the saved outputs
-    report = nb.locator('.jp-CodeCell').last.locator('.jp-OutputArea-output').text_content()
-    nb.locator('.jp-CodeCell').last.scroll_into_view_if_needed()
-    page.screenshot(path=ART/'clean-01-checked.png')
+    last = nb.locator('.jp-CodeCell').last
+    report = last.locator('.jp-OutputArea-output').text_content()
+    last.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'clean-checked.png')
     assert 'everything you ran matches the lesson' in report, report[-1500:]
-    assert '5 not comparable' in report, "the @interact sliders and the four slider plots"
-
-
-
-def shows(plot, png, timeout=20):
-    "Wait until the picture `plot` shows in the page is `png`, byte for byte"
-    deadline = time.monotonic() + timeout
-    while picture(plot) != png:
-        assert time.monotonic() < deadline, "the page does not show the expected picture"
-        time.sleep(0.2)
-    return png
+    assert '2 same, 1 not comparable' in report, "the slider plot is a live widget"
 
 
 def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):
-    "Lesson 5 runs in JupyterLab; Play and the slider step its matrix multiplication, each picture the one drawn here for the page's step"
+    "Lesson 5's matrix multiplication in JupyterLab: Play and the slider step it, each picture the one drawn here"
     import torch
+    from playwright.sync_api import expect
     from dlcourse.tools.matmul import watch_matmul
+    short_notebook(lab.root/'clean/05_spreadsheet_model.ipynb', lab.root/'clean/05_matmul.ipynb', 'import openpyxl',
+                   'quiet_output()', 'path = titanic_xlsx()', 'wv = openpyxl', 'def cells(', 'A, B = cells(',
+                   'watch_matmul(A, B)')
     page = browser.new_page()
-    open_notebook(page, lab, 'nbs/05_spreadsheet_model.ipynb')
+    open_notebook(page, lab, 'clean/05_matmul.ipynb')
     run_all(page)
-    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    assert page.locator(STDERR).count() == 0
     plots = page.locator(CURRENT).locator('.dlcourse-liveplot')
     assert plots.count() == 1
     mm = plots.first
     mm.scroll_into_view_if_needed()
-    A, B = torch.tensor([[1, 4], [2, 5], [3, 6]], dtype=torch.float64), torch.tensor([[1, 3], [2, 4]], dtype=torch.float64)
+    A = torch.tensor([[1, 4], [2, 5], [3, 6]], dtype=torch.float64)
+    B = torch.tensor([[1, 3], [2, 4]], dtype=torch.float64)
     ref = watch_matmul(A, B)
-    def drawn(step):
+    def step_png(step):
         "The picture of `step`, drawn in this process"
         ref.controls['cell'].value = step
         assert ref.wait()
         return bytes(ref.image.value)
-    first = shows(mm, drawn(0))
+    def shows(step): return until_shows(page, mm, step_png(step).__eq__, f"the picture of step {step}")
+    first = shows(0)
     mm.screenshot(path=ART/'05-matmul-first.png')
     handle, play = mm.locator('.noUi-handle'), mm.locator('.widget-play button').first
     play.click()                                              # Play: the slider moves by itself
-    page.wait_for_function("h => Number(h.getAttribute('aria-valuenow')) >= 2", arg=handle.element_handle(), timeout=20_000)
+    page.wait_for_function("h => Number(h.getAttribute('aria-valuenow')) >= 2", arg=handle.element_handle(),
+                           timeout=20_000)
     play.click()                                              # the same button pauses
-    page.wait_for_timeout(300)
+    expect(play.locator('i')).to_have_class(re.compile(r'\bfa-play\b'))
     step = int(slider_values(mm)[0])
-    played = shows(mm, drawn(step))
+    played = shows(step)
     handle.focus()
     page.keyboard.press('ArrowLeft')                          # the slider, one step back
-    page.wait_for_function("([h, v]) => Number(h.getAttribute('aria-valuenow')) === v", arg=[handle.element_handle(), step - 1], timeout=20_000)
-    back = shows(mm, drawn(step - 1))
+    page.wait_for_function("([h, v]) => Number(h.getAttribute('aria-valuenow')) === v",
+                           arg=[handle.element_handle(), step - 1], timeout=20_000)
+    back = shows(step - 1)
     assert len({first, played, back}) == 3
     mm.screenshot(path=ART/'05-matmul-stepped.png')

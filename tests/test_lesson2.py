@@ -1,10 +1,9 @@
-"Lesson 2: the notebook trains, exports and predicts; model.pkl loads in any process; settings change the data; bad data gets its message."
+"""Lesson 2: the notebook trains, exports and predicts; model.pkl loads in any process; settings change the data; bad
+data gets its message."""
 import json, os, re, subprocess, sys, time, warnings
 from pathlib import Path
 import pytest
-from helpers import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, tables
-
-LESSON = 'nbs/02_training.ipynb'
+from helpers import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, short_notebook, tables
 PREDICT = '''
 import json, sys
 from fastai.vision.all import load_learner
@@ -16,17 +15,19 @@ print(json.dumps(dict(res=res, dlcourse_imported=any(m.startswith('dlcourse') fo
 
 def predict_in_fresh_process(model, files):
     "Load `model` in a new Python that never ran the notebook, and return its probabilities for `files`"
-    r = subprocess.run([sys.executable, '-c', PREDICT, str(model), *map(str, files)], capture_output=True, text=True, cwd='/')
+    r = subprocess.run([sys.executable, '-c', PREDICT, str(model), *map(str, files)], capture_output=True, text=True,
+                       cwd='/')
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope='module')
 def default_run(lesson_run):
-    "Lesson 2 as run once this session on the default settings, in the session's copy of the course (so models/ is the copy's)"
+    "Lesson 2 as run once this session on the default settings, in the session's copy of the course (models/ is there)"
     return lesson_run('02_training.ipynb')
 
 
+@pytest.mark.slow
 def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
     r = default_run
     assert not r.errors(), r.errors()
@@ -36,26 +37,29 @@ def test_default_run_trains_exports_and_meets_the_error_bound(default_run):
     assert (r.course/'models/model.pkl').stat().st_size > 1_000_000
 
 
+@pytest.mark.slow
 def test_default_run_says_how_it_trained(default_run):
     "Offline the body is random: the lesson says so, and trains the whole model from the first epoch (no frozen epoch)"
     r = default_run
     assert cell_text(r.nb, 'pretrained = pretrained_available(s.arch)') == \
         'pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training from scratch'
     assert cell_text(r.nb, 'device_note(dls.device)') == 'Training on the CPU: PyTorch sees no GPU'
-    assert tables(r.nb, 'learn.fit_one_cycle(s.epochs') == [r.value('s.epochs')], "fit_one_cycle: one table, a row per epoch"
-    assert r.value("[type(t).__name__ for t in learn.dls.after_batch.fs]") == ['IntToFloatTensor'], "no ImageNet normalisation"
+    assert tables(r.nb, 'learn.fit_one_cycle(s.epochs') == [r.value('s.epochs')], "one table, a row per epoch"
+    assert r.value("[type(t).__name__ for t in learn.dls.after_batch.fs]") == ['IntToFloatTensor'], "no normalisation"
 
 
+@pytest.mark.slow
 def test_predict_example_is_an_unsure_one(default_run):
     "The example image is the least confident validation image, so its probabilities teach something"
     total, top = default_run.value('[float(probs.sum()), float(probs.max())]')
     assert abs(total - 1) < 1e-4 and top < 0.9, (total, top)
 
 
+@pytest.mark.slow
 def test_model_pkl_predicts_in_a_fresh_process(default_run):
     files = default_run.value('[str(f) for f in dls.valid_ds.items[:10]]')
     out = predict_in_fresh_process(default_run.course/'models/model.pkl', files)
-    assert not out['dlcourse_imported'], "model.pkl should need only fastai (its label function is fastai's parent_label)"
+    assert not out['dlcourse_imported'], "model.pkl needs only fastai (its label function is fastai's parent_label)"
     right = 0
     for f, probs in zip(files, out['res']):
         assert list(probs) == [str(i) for i in range(10)]
@@ -64,6 +68,7 @@ def test_model_pkl_predicts_in_a_fresh_process(default_run):
     assert right >= 8, f"only {right} of 10 validation digits right"
 
 
+@pytest.mark.slow
 def test_classify_and_lean_path_match_predict(default_run):
     "lesson 2's classify and the tools' LeanPredictor give predict's probabilities, in the lesson's kernel"
     default_run.run("""from dlcourse.training import classify
@@ -76,12 +81,18 @@ for _f in dls.valid_ds.items[:20]:
     assert max(abs(_p[k] - v) for k, v in _lean.classify(_f).items()) < 1e-4, _f""")
 
 
+EXPORT_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_files(s.dataset)', 'len(dls.train_ds)',
+                'pretrained = pretrained_available(s.arch)', 'learn.fit_one_cycle(s.epochs', 'learn.export(')
+
+
+@pytest.mark.slow
 def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
-    "Only settings change: a folder of two generated classes (with one unreadable file), one epoch"
+    "Only settings change: lesson 2's cells up to its export, on two classes of generated images (one unreadable)"
     data = make_image_folder(tmp_path/'colours', broken=['red/broken.png'])
-    repo = course_copy(tmp_path/'course', with_clean=False)
+    repo = course_copy(tmp_path/'course')
+    nb = short_notebook(repo/'clean/02_training.ipynb', repo/'clean/02_export.ipynb', *EXPORT_CELLS)
     env = dict(DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_BATCH_SIZE='8', DLCOURSE_IMG_SIZE='32')
-    r = LessonRun(repo/LESSON, repo/'nbs', env)
+    r = LessonRun(nb, repo/'clean', env)
     try:
         assert not r.errors(), r.errors()
         assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(r.nb)
@@ -100,6 +111,7 @@ print(learn.predict(sys.argv[2])[0])
 """
 
 
+@pytest.mark.slow
 def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
     "A learner labelled as pets are (the breed in the file name) exports a model.pkl that needs only fastai"
     from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, Resize, vision_learner
@@ -112,7 +124,8 @@ def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
     assert list(dls.vocab) == ['Abyssinian', 'great_pyrenees']
     learn = vision_learner(dls, 'resnet18', pretrained=False)
     learn.export(tmp_path/'model.pkl')
-    r = subprocess.run([sys.executable, '-c', NO_DLCOURSE, str(tmp_path/'model.pkl'), str(files[0])], capture_output=True, text=True, cwd='/')
+    r = subprocess.run([sys.executable, '-c', NO_DLCOURSE, str(tmp_path/'model.pkl'), str(files[0])],
+                       capture_output=True, text=True, cwd='/')
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip().splitlines()[-1] in dls.vocab
 
@@ -120,7 +133,8 @@ def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
 def test_pets_offline_says_why_without_waiting(tmp_path):
     env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, '-c', 'from dlcourse.tools.data import dataset_files; dataset_files("pets")'], env=env, capture_output=True, text=True)
+    code = 'from dlcourse.tools.data import dataset_files; dataset_files("pets")'
+    r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
     assert r.returncode != 0 and time.perf_counter() - t < 60
     assert 'DatasetError: pets: not downloaded yet and' in r.stderr and 'cannot be reached' in r.stderr
 
@@ -140,14 +154,18 @@ print(f"seconds={time.perf_counter() - t:.1f}")
 
 def test_pretrained_auto_offline_trains_from_scratch_quickly(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path/'hub'))
-    r = subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', 'auto'], env=env, capture_output=True, text=True, cwd=ROOT)
+    def kwargs(pretrained):
+        return subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', pretrained], env=env,
+                              capture_output=True, text=True, cwd=ROOT)
+    r = kwargs('auto')
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
-    assert lines[0] == 'pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training from scratch'
+    assert lines[0] == ('pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so '
+                        'training from scratch')
     assert lines[1] == "{'pretrained': False}"
     assert float(lines[2].split('=')[1]) < 10
-    r = subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', 'yes'], env=env, capture_output=True, text=True, cwd=ROOT)
-    assert 'RuntimeError: pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: convnext_tiny_in22k has no weights in the cache' in r.stdout
+    assert ('RuntimeError: pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: convnext_tiny_in22k has no '
+            'weights in the cache') in kwargs('yes').stdout
 
 
 CACHED = '''
@@ -181,20 +199,24 @@ def test_cached_pretrained_weights_load_offline(tmp_path):
     assert r.stdout.strip().splitlines()[-1] == 'True'
 
 
+@pytest.mark.slow
 def test_to_fp16_on_cpu_after_quiet_output(tmp_path):
-    "fastai's own to_fp16() on a CPU trains in full precision; after the lesson's quiet_output() its two warnings are not shown"
+    "fastai's own to_fp16() on a CPU trains in full precision; after the lesson's quiet_output() its warnings are gone"
     import torch
     from dlcourse.tools.models import course_dls, model_kwargs
     from dlcourse.tools.output import quiet_output
     from dlcourse.tools.settings import CourseSettings
     from fastai.vision.all import vision_learner, error_rate, MixedPrecision
     if torch.cuda.is_available(): pytest.skip("about training on a CPU; this machine has a GPU")
-    s = CourseSettings(dataset=str(make_image_folder(tmp_path/'d', n=6)), arch='resnet18', batch_size=4, pretrained='no')
+    data = make_image_folder(tmp_path/'d', n=6)
+    s = CourseSettings(dataset=str(data), arch='resnet18', batch_size=4, pretrained='no')
     with warnings.catch_warnings(record=True) as caught:
         quiet_output()
-        learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **model_kwargs('resnet18', s)).to_fp16()
+        learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **model_kwargs('resnet18', s))
+        learn = learn.to_fp16()
         with learn.no_bar(), learn.no_logging(): learn.fit(1)
     assert any(isinstance(cb, MixedPrecision) for cb in learn.cbs), "fastai's to_fp16, not a patched one"
     assert next(learn.model.parameters()).dtype == torch.float32
-    noisy = [str(w.message) for w in caught if any(k in str(w.message) for k in ('CUDA', 'autocast', 'GradScaler', 'fp16'))]
+    noisy = [str(w.message) for w in caught
+             if any(k in str(w.message) for k in ('CUDA', 'autocast', 'GradScaler', 'fp16'))]
     assert noisy == []

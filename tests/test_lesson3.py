@@ -1,4 +1,5 @@
-"Lesson 3 and its tools (dlcourse.tools.bench): timm's published results ship with the package and join correctly; the lesson's saved charts; the benchmark on this machine."
+"""Lesson 3 and its tools (dlcourse.tools.bench): timm's published results ship with the package and join correctly;
+the lesson's saved charts; the benchmark on this machine."""
 import json, subprocess
 import pandas as pd
 import pytest
@@ -17,10 +18,13 @@ def test_published_tables_load(key):
 
 def test_names_and_families():
     assert base_name('convnext_tiny.fb_in22k_ft_in1k_384') == 'convnext_tiny' and base_name('resnet50d') == 'resnet50d'
-    cases = {'resnet50': 'resnet', 'resnet50d': 'resnetd', 'resnet50.d_in1k': 'resnet', 'resnet101d.ra2_in1k': 'resnetd',
-             'convnext_base_in22ft1k': 'convnext_in22', 'convnext_tiny.fb_in22k_ft_in1k': 'convnext_in22', 'convnext_tiny.fb_in1k': 'convnext',
+    cases = {'resnet50': 'resnet', 'resnet50d': 'resnetd', 'resnet50.d_in1k': 'resnet',
+             'resnet101d.ra2_in1k': 'resnetd',
+             'convnext_base_in22ft1k': 'convnext_in22', 'convnext_tiny.fb_in22k_ft_in1k': 'convnext_in22',
+             'convnext_tiny.fb_in1k': 'convnext',
              'efficientnetv2_rw_t': 'efficientnetv2', 'efficientnet_b0': 'efficientnet', 'levit_128s': 'levit',
-             'regnetx_016': 'regnetx', 'vgg11': 'vgg', 'vit_small_patch16_224': 'vit', 'swin_tiny_patch4_window7_224': 'swin'}
+             'regnetx_016': 'regnetx', 'vgg11': 'vgg', 'vit_small_patch16_224': 'vit',
+             'swin_tiny_patch4_window7_224': 'swin'}
     assert {m: family(m) for m in cases} == cases
 
 
@@ -30,14 +34,16 @@ def test_join_tagged_names_by_architecture_and_size():
     assert rows.loc['convnext_tiny.fb_in22k_ft_in1k_384', 'img_size'] == 384
     assert sorted(rows.loc['convnext_tiny.fb_in1k', 'img_size']) == [224, 288]      # one row per published resolution
     bench = timm_csv('infer_5090').set_index(['model', 'infer_img_size'])
-    for m, r in rows.iterrows(): assert r.infer_samples_per_sec == bench.loc[('convnext_tiny', r.img_size), 'infer_samples_per_sec']
+    for m, r in rows.iterrows():
+        assert r.infer_samples_per_sec == bench.loc[('convnext_tiny', r.img_size), 'infer_samples_per_sec']
 
 
 def test_join_2022_untagged_names():
     df = speed_table('imagenet_2022', 'infer_3090', family=family)
     assert {'convnext_tiny', 'convnext_base_in22ft1k', 'levit_128s', 'resnet50d'} <= set(df.model)
     r = df.set_index('model').loc['levit_128s']
-    assert r.secs == pytest.approx(1 / timm_csv('infer_3090').set_index('model').loc['levit_128s', 'infer_samples_per_sec'])
+    published = timm_csv('infer_3090').set_index('model').loc['levit_128s', 'infer_samples_per_sec']
+    assert r.secs == pytest.approx(1 / published)
     assert df.set_index('model').loc['convnext_base_in22ft1k', 'family'] == 'convnext_in22'
 
 
@@ -51,10 +57,11 @@ def saved_charts(nb=ROOT/'nbs/03_which_image_models.ipynb'):
 def test_chart_axes():
     (fig, png), (fig2, _), *_ = saved_charts()
     lay = fig['layout']
-    assert lay['xaxis']['type'] == 'log' and lay['xaxis']['title']['text'] == 'secs' and lay['yaxis']['title']['text'] == 'top1'
+    assert lay['xaxis']['type'] == 'log' and lay['xaxis']['title']['text'] == 'secs'
+    assert lay['yaxis']['title']['text'] == 'top1'
     markers = {t['name']: t['marker']['color'] for t in fig['data'] if t['mode'] == 'markers'}
     assert len(markers) > 3 and png
-    lines = [t for t in fig['data'] if t['mode'] == 'lines']           # one trend line per family, in the family's colour
+    lines = [t for t in fig['data'] if t['mode'] == 'lines']           # a trend line per family, in the family's colour
     assert {t['name'] for t in lines} == set(markers) and all(t['marker']['color'] == markers[t['name']] for t in lines)
     assert fig2['layout']['xaxis']['title']['text'] == 'param_count'
 
@@ -70,15 +77,19 @@ def test_benchmark_two_tiny_models_and_a_bad_name(tmp_path, capsys):
 
 
 def test_rank_agreement_joins_on_model_and_size():
-    mine = pd.DataFrame(dict(model=['resnet50', 'levit_128s', 'vgg11'], img_size=[224, 224, 224], secs=[0.05, 0.01, 0.2]))
+    mine = pd.DataFrame(dict(model=['resnet50', 'levit_128s', 'vgg11'], img_size=[224, 224, 224],
+                             secs=[0.05, 0.01, 0.2]))
     rho, j = rank_agreement(mine)
     assert len(j) == 3 and rho == pytest.approx(1.0)
     assert set(my_speed_table(mine, family).family) == {'resnet', 'levit', 'vgg'}
 
 
 def test_dlcourse_bench_command(tmp_path):
-    r = subprocess.run([cmd('dlcourse-bench'), '--models', 'test_vit,test_byobnet', '--out', str(tmp_path/'x.csv')], capture_output=True, text=True)
+    def bench(models, out):
+        return subprocess.run([cmd('dlcourse-bench'), '--models', models, '--out', str(out)], capture_output=True,
+                              text=True)
+    r = bench('test_vit,test_byobnet', tmp_path/'x.csv')
     assert r.returncode == 0, r.stderr
     assert pd.read_csv(tmp_path/'x.csv').model.tolist() == ['test_vit', 'test_byobnet']
-    r = subprocess.run([cmd('dlcourse-bench'), '--models', 'test_vit,nope', '--out', str(tmp_path/'y.csv')], capture_output=True, text=True)
+    r = bench('test_vit,nope', tmp_path/'y.csv')
     assert r.returncode == 1 and "nope: no timm model named 'nope'" in r.stdout

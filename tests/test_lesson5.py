@@ -1,10 +1,11 @@
-"""Lesson 5's spreadsheets, recalculated by a real spreadsheet program (headless LibreOffice): the model the lesson writes
-computes the loss PyTorch computes, and its formulas are live (a changed parameter moves the loss as it moves PyTorch's)."""
+"""Lesson 5's spreadsheets, recalculated by a real spreadsheet program (headless LibreOffice): the model the lesson
+writes computes the loss PyTorch computes, and its formulas are live (a changed parameter moves the loss as it moves
+PyTorch's)."""
 import openpyxl, pytest, torch
 import torch.nn.functional as F
-from helpers import need_libreoffice
 
 LESSON5 = '05_spreadsheet_model.ipynb'
+pytestmark = pytest.mark.slow   # each test questions the session's run of lesson 5
 
 
 @pytest.fixture(scope='module')
@@ -15,9 +16,9 @@ def lesson5(lesson_run):
     return dict(ns, run=r, xl=r.value('str(xl)'), mmult_loss=r.value('mmult_loss(W).item()'))
 
 
+@pytest.mark.libreoffice
 def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
-    "LibreOffice computes the total loss of models/titanic_nnet.xlsx, written by the lesson, to within 1e-6 of PyTorch's"
-    need_libreoffice()
+    "LibreOffice computes the total loss of models/titanic_nnet.xlsx, written by the lesson, within 1e-6 of PyTorch's"
     from dlcourse.tools.spreadsheet import recalculate, read_total_loss
     ns = lesson5
     W, X, y = ns['W'], ns['X'], ns['y']
@@ -35,13 +36,14 @@ def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
     assert abs(want2 - want) > 1e-3 and abs(got2 - want2) < 1e-6, (got2, want2, want)
 
 
+@pytest.mark.libreoffice
 def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
-    "A linear model written with write_model_xlsx, and the lecture's own workbook, recalculated: the losses PyTorch gives"
-    need_libreoffice()
+    "A linear model written with write_model_xlsx, and the lecture's own workbook, recalculated: PyTorch's losses"
     from dlcourse.tools.spreadsheet import recalculate, read_total_loss, titanic_xlsx
     ns = lesson5
     w, X, y = ns['w'], ns['X'], ns['y']
-    ns['run'].run(f"from dlcourse.tools.spreadsheet import write_model_xlsx as _write\n_xl = _write(df, w, {str(tmp_path/'linear.xlsx')!r})")
+    linear = str(tmp_path/'linear.xlsx')
+    ns['run'].run(f"from dlcourse.tools.spreadsheet import write_model_xlsx as _write\n_xl = _write(df, w, {linear!r})")
     xl = ns['run'].value('str(_xl)')   # the lesson's DataFrame and parameters, written in its kernel
     assert abs(read_total_loss(recalculate(xl)) - ((X@w - y)**2).mean().item()) < 1e-6
     lecture = recalculate(titanic_xlsx(), tmp_path/'titanic.xlsx')
@@ -51,7 +53,7 @@ def test_linear_model_and_the_lectures_sheets_recalculate(lesson5, tmp_path):
 
 
 def test_exported_functions_work_outside_the_lesson(lesson5):
-    "dlcourse.spreadsheet_model, imported in this process: add_features and cells give the lesson's X and the sheet's parameters"
+    "dlcourse.spreadsheet_model, imported here: add_features and cells give the lesson's X and the sheet's parameters"
     from dlcourse.spreadsheet_model import add_features, cells, accuracy
     from dlcourse.tools.spreadsheet import load_titanic, titanic_xlsx, FEATURES
     df = add_features(load_titanic().dropna(subset=['Age', 'Embarked']).reset_index(drop=True))

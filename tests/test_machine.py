@@ -1,9 +1,11 @@
-"""The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs end
-to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and dlcourse-check names them; a GPU, where there is one."""
+"""The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs
+end to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and dlcourse-check names them; a GPU,
+where there is one."""
 import json, os, subprocess, sys
 import pytest
 from fastcore.nbio import read_nb
-from helpers import ROOT, NETWORK_UP, LessonRun, course_copy, cmd, cell_text, tables
+from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, short_notebook,
+                     tables)
 
 DECIDE = '''
 import os
@@ -21,15 +23,16 @@ online_section('huggingface.co', 'the IMDB section')
 def saved_text(lesson, start):
     "What the lesson's one code cell starting with `start` was saved with, as dlcourse-check reads it"
     from dlcourse.tools.check import cell_outputs
-    hits = [cell_outputs(c).text for c in read_nb(ROOT/'nbs'/lesson).cells if c.cell_type == 'code' and c.source.startswith(start)]
+    cells = read_nb(ROOT/'nbs'/lesson).cells
+    hits = [cell_outputs(c).text for c in cells if c.cell_type == 'code' and c.source.startswith(start)]
     assert len(hits) == 1, start
     return hits[0]
 
 
 def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
-    """With a stand-in network that answers (as a connected machine's does), `reachable` says yes; with DLCOURSE_OFFLINE=1 the
-    decisions the network changes in lessons 2 and 6 print what the lessons were saved with. (DLCOURSE_TEST_NETWORK=up runs the
-    whole suite on that stand-in.)"""
+    """With a stand-in network that answers (as a connected machine's does), `reachable` says yes; with
+    DLCOURSE_OFFLINE=1 the decisions the network changes in lessons 2 and 6 print what the lessons were saved with.
+    (DLCOURSE_TEST_NETWORK=up runs the whole suite on that stand-in.)"""
     env = dict(os.environ, PYTHONPATH=str(NETWORK_UP), HF_HUB_CACHE=str(tmp_path/'hub'))
     env.pop('DLCOURSE_OFFLINE')
     r = subprocess.run([sys.executable, '-c', DECIDE], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -41,7 +44,7 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
 
 
 def standin_checkpoint(hub, arch):
-    "Random weights for `arch`, saved where and as timm's loader reads its pretrained weights from the Hugging Face cache"
+    "Random weights for `arch`, saved where and as timm reads its pretrained weights from the Hugging Face cache"
     import timm
     from safetensors.torch import save_file
     from dlcourse.tools.models import timm_name
@@ -55,58 +58,78 @@ def standin_checkpoint(hub, arch):
     return f
 
 
+LESSON2_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_files(s.dataset)', 'len(dls.train_ds)',
+                 'pretrained = pretrained_available(s.arch)', 'learn.fine_tune(s.epochs)', 'learn.export(',
+                 'learn.get_preds()', 'learn = load_learner(models_dir()')
+LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image', 'examples = [',
+                 'probs = classify_image(img)', 'safe = export_safe(learn)', 'sp = SafePredictor(safe)')
+
+
 @pytest.fixture(scope='module')
 def pretrained_course(tmp_path_factory):
-    """Lessons 2 and 4's clean copies run in a kernel, as a learner with convnext_tiny_in22k's weights in their cache would
-    (one epoch, to keep it short), each saved and checked"""
+    """The cells of lessons 2 and 4's clean copies that train, export and load a model, run in a kernel as a learner
+    with convnext_tiny_in22k's weights in their cache would (on four classes of small generated images, one epoch),
+    each saved and checked"""
     d = tmp_path_factory.mktemp('pretrained')
     f = standin_checkpoint(d/'hub', 'convnext_tiny_in22k')
     course = course_copy(d/'course')
-    env = dict(HF_HUB_CACHE=str(d/'hub'), DLCOURSE_EPOCHS='1')
+    data = make_image_folder(d/'colours', classes=('blue', 'green', 'red', 'yellow'), n=8)
+    env = dict(HF_HUB_CACHE=str(d/'hub'), DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_IMG_SIZE='32',
+               DLCOURSE_BATCH_SIZE='8')
     runs = {}
-    for name in ('02_training.ipynb', '04_deploy.ipynb'):
-        r = runs[name] = LessonRun(course/'clean'/name, course/'clean', env)
+    for name, cells in (('02_training.ipynb', LESSON2_CELLS), ('04_deploy.ipynb', LESSON4_CELLS)):
+        nb = short_notebook(course/'clean'/name, course/'clean'/name, *cells)
+        r = runs[name] = LessonRun(nb, course/'clean', env)
         r.save()
-        r.check = subprocess.run([cmd('dlcourse-check'), str(r.path)], env=dict(os.environ, **env), capture_output=True, text=True, cwd=course)
+        r.check = subprocess.run([cmd('dlcourse-check'), str(r.path)], env=dict(os.environ, **env), capture_output=True,
+                                 text=True, cwd=course)
     yield course, f, runs
     for r in runs.values(): r.close()
 
 
+@pytest.mark.slow
 def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
     _, f, runs = pretrained_course
     r = runs['02_training.ipynb']
     assert not r.errors(), r.errors()
-    assert cell_text(r.nb, 'pretrained = pretrained_available(s.arch)') == "pretrained = auto: using convnext_tiny_in22k's pretrained weights, from the Hugging Face cache"
+    assert cell_text(r.nb, 'pretrained = pretrained_available(s.arch)') == \
+        "pretrained = auto: using convnext_tiny_in22k's pretrained weights, from the Hugging Face cache"
     assert tables(r.nb, 'learn.fine_tune(s.epochs)') == [1, 1], "fine_tune: the frozen epoch, then the whole model"
-    norm = r.value("[(type(t).__name__, t.mean.flatten().tolist()) for t in learn.dls.after_batch.fs if hasattr(t, 'mean')]")
+    norm = r.value("[(type(t).__name__, t.mean.flatten().tolist()) for t in learn.dls.after_batch.fs "
+                   "if hasattr(t, 'mean')]")
     assert norm == [['Normalize', pytest.approx([0.485, 0.456, 0.406], abs=1e-6)]], "fastai's ImageNet normalisation"
     from safetensors import safe_open
-    with safe_open(str(f), 'pt') as sf: want = sf.get_tensor('stem.0.weight')
-    assert r.value("[float(w) for w in load_learner(models_dir()/'model.pkl').model[0].model.stem[0].weight.flatten()[:1]]") != \
-        [float(want.flatten()[0])], "fine-tuned: the weights moved from the checkpoint's"
+    with safe_open(str(f), 'pt') as sf: want = float(sf.get_tensor('stem.0.weight').flatten()[0])
+    first = "[float(w) for w in load_learner(models_dir()/'model.pkl').model[0].model.stem[0].weight.flatten()[:1]]"
+    assert r.value(first) != [want], "fine-tuned: the weights moved from the checkpoint's"
     pred = r.value('[str(pred), float(probs.sum())]')
-    assert pred[0] in [str(i) for i in range(10)] and pred[1] == pytest.approx(1, abs=1e-4)
+    assert pred[0] in ('blue', 'green', 'red', 'yellow') and pred[1] == pytest.approx(1, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_check_names_the_pretrained_weights_and_exits_3(pretrained_course):
-    _, _, runs = pretrained_course
+    course, _, runs = pretrained_course
     c = runs['02_training.ipynb'].check
     assert c.returncode == 3, c.stdout[-3000:] + c.stderr
     first = c.stdout.splitlines()[0]
-    assert first == ("Your settings differ from the lesson's: epochs = 1 (the lesson's: 4); Your run used pretrained weights for "
-                     "convnext_tiny_in22k; the lesson was saved without them (offline)"), first
-    assert c.stdout.strip().splitlines()[-1].endswith('as expected with your settings (epochs changed) and your machine: not mistakes.')
+    assert first.startswith("Your settings differ from the lesson's: "), first
+    assert "epochs = 1 (the lesson's: 4)" in first and f"dataset = {course.parent/'colours'} (the lesson's: " in first
+    assert first.endswith("; Your run used pretrained weights for convnext_tiny_in22k; the lesson was saved without "
+                          "them (offline)"), first
+    assert c.stdout.strip().splitlines()[-1].endswith('and your machine: not mistakes.')
 
 
+@pytest.mark.slow
 def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
     course, _, runs = pretrained_course
     r = runs['04_deploy.ipynb']
     assert not r.errors(), r.errors()
-    assert cell_text(r.nb, 'learn = load_learner(lesson2_model())').startswith(
+    assert cell_text(r.nb, 'learn = load_learner(l').startswith(
         "models/model.pkl: lesson 2's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
     meta = json.loads((course/'models/model.json').read_text())
     assert meta['normalize']['mean'] == pytest.approx([0.485, 0.456, 0.406], abs=1e-6)
-    assert r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())") < 1e-4, "the safe form predicts as the pickle"
+    gap = r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())")
+    assert gap < 1e-4, "the safe form predicts as the pickle"
     c = r.check
     assert c.returncode in (0, 3), c.stdout[-3000:]
     if c.returncode == 3: assert 'Your run used pretrained weights for convnext_tiny_in22k' in c.stdout.splitlines()[0]
@@ -120,8 +143,9 @@ def _gpu(machine_env) -> bool:
 
 
 @pytest.mark.gpu
+@pytest.mark.slow
 def test_lesson2_trains_on_the_gpu(tmp_path, machine_env):
-    "On a GPU machine: lesson 2's clean copy up to its error rate, in a kernel that sees the GPU, trains there in mixed precision"
+    "On a GPU machine: lesson 2's clean copy up to its error rate, in a kernel that sees the GPU, trains there in fp16"
     if not _gpu(machine_env): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
     import nbformat
     course = course_copy(tmp_path/'course')
@@ -129,7 +153,8 @@ def test_lesson2_trains_on_the_gpu(tmp_path, machine_env):
     last = next(i for i, c in enumerate(nb.cells) if 'loss, err = learn.validate()' in c.source)
     nb.cells = nb.cells[:last + 1]
     nbformat.write(nb, course/'clean/gpu.ipynb')
-    r = LessonRun(course/'clean/gpu.ipynb', course/'clean', {'CUDA_VISIBLE_DEVICES': machine_env.get('CUDA_VISIBLE_DEVICES')})
+    r = LessonRun(course/'clean/gpu.ipynb', course/'clean', 
+                  {'CUDA_VISIBLE_DEVICES': machine_env.get('CUDA_VISIBLE_DEVICES')})
     try:
         assert not r.errors(), r.errors()
         assert cell_text(r.nb, 'device_note(dls.device)').startswith('Training on a GPU: ')

@@ -1,6 +1,6 @@
-"""A stand-in for a network that answers (on PYTHONPATH, Python imports this at start-up): a TCP connection to any host other
-than this machine opens at once, and then reads as closed. So `reachable` answers yes, as on a connected machine, and anything
-that goes on to download fails at once instead of waiting."""
+"""A stand-in for a network that answers (on PYTHONPATH, Python imports this at start-up): a TCP connection to any host
+other than this machine opens at once, and then reads as closed. So `reachable` answers yes, as on a connected machine,
+and anything that goes on to download fails at once instead of waiting."""
 import socket
 
 _connect = socket.create_connection

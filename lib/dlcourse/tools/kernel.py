@@ -30,9 +30,10 @@ def stream_text(outputs, name='stdout') -> str:
 class Kernel:
     "A Jupyter kernel, started as JupyterLab starts one, that runs cells and code until closed"
     def __init__(self, cwd, env=None, timeout=None, kernel_name='python3'):
-        self.nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': kernel_name, 'display_name': kernel_name, 'language': 'python'}})
-        self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, record_timing=False,
-                                     resources={'metadata': {'path': str(cwd)}})
+        spec = {'name': kernel_name, 'display_name': kernel_name, 'language': 'python'}
+        self.nb = nbformat.v4.new_notebook(metadata={'kernelspec': spec})
+        self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+                                     record_timing=False, resources={'metadata': {'path': str(cwd)}})
         self.client.km = km = self.client.create_kernel_manager()
         # local sockets, in a folder of its own, rather than TCP ports on the loopback (which the kernel warns about)
         self.sockets = tempfile.TemporaryDirectory(prefix='dlcourse-kernel-')
@@ -65,7 +66,7 @@ class Kernel:
 
 # %% ../../../nbs/tools/kernel.ipynb #a1f88e99
 def execute(nb, cwd, env=None, timeout=None, skip=None):
-    "Run the code cells of notebook `nb` (an nbformat notebook) in a fresh kernel in folder `cwd`, going on after errors; return `nb`"
+    "Run the code cells of notebook `nb` (nbformat's) in a fresh kernel in folder `cwd`, going on after errors"
     with Kernel(cwd, env, timeout, nb.metadata.get('kernelspec', {}).get('name', 'python3')) as k:
         for c in nb.cells:
             if c.cell_type == 'code' and not (skip and skip(c)): k.run_cell(c)
@@ -77,22 +78,25 @@ def _eval_false(c): return c.source.lstrip().startswith('#| eval: false')
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 def _drop_widget_views(cell):
-    "Leave out of `cell`'s outputs the views of widgets that have something else to show (a saved file keeps no widget to view)"
+    "Leave out of `cell`'s outputs the views of widgets that have something else to show (a saved file keeps no widget)"
     for o in cell.get('outputs', []):
         if _WIDGET in o.get('data', {}) and set(o['data']) - {_WIDGET, 'text/plain'}: del o['data'][_WIDGET]
 
 def save_outputs(path, env=None, timeout=None):
-    "Run the notebook at `path` in a kernel (in its folder, on `OFFLINE_CPU`) and save it with its outputs; raise `KernelError` if a cell raised"
+    "Save the notebook at `path` with its outputs, run in a kernel in its folder on `OFFLINE_CPU`, unless a cell raised"
     from nbdev.config import get_config
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, {**OFFLINE_CPU, **(env or {})}, timeout, skip=_eval_false)
     bad = [(i, e) for i, c in enumerate(nb.cells) if c.cell_type == 'code' for e in [_error(c.outputs)] if e]
-    if bad: raise KernelError(f"{path.name}: cell {bad[0][0]} raised {bad[0][1]['ename']}: {bad[0][1]['evalue']}".splitlines()[0])
+    if bad:
+        i, e = bad[0]
+        raise KernelError(f"{path.name}: cell {i} raised {e['ename']}: {e['evalue']}".splitlines()[0])
     nb.metadata.pop('widgets', None)
     for c in nb.cells: _drop_widget_views(c)
     cfg = get_config(path.parent)
-    clean_nb(nb, allowed_metadata_keys=cfg.get('allowed_metadata_keys'), allowed_out_metadata_keys=cfg.get('allowed_out_metadata_keys'))
+    clean_nb(nb, allowed_metadata_keys=cfg.get('allowed_metadata_keys'),
+             allowed_out_metadata_keys=cfg.get('allowed_out_metadata_keys'))
     with atomic(path) as tmp: nbformat.write(nb, tmp)
     return path
 

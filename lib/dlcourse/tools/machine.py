@@ -11,7 +11,7 @@ __all__ = ['note', 'run_facts', 'default_device', 'device_note', 'online_section
 
 # %% ../../../nbs/tools/machine.ipynb #827aa9f8
 def note(line, **facts):
-    "Show `line` under the running cell, with `facts` about this machine in its metadata, where `dlcourse-check` reads them"
+    "Show `line` under the running cell, with `facts` about this machine in its metadata for `dlcourse-check`"
     from IPython import get_ipython
     if get_ipython() is None: return print(line)
     from IPython.display import display
@@ -49,7 +49,8 @@ def device_note(device=None):
 def online_section(host, what) -> bool:
     "Can section `what`, which needs `host`, run? Says so in one line, noted for `dlcourse-check`"
     ok = reachable(host)   # no at once under DLCOURSE_OFFLINE=1
-    note(f"Online: {host} answers, so {what} runs." if ok else f"Offline: {host} cannot be reached, so {what} is skipped.", online=ok)
+    note(f"Online: {host} answers, so {what} runs." if ok else
+         f"Offline: {host} cannot be reached, so {what} is skipped.", online=ok)
     return ok
 
 # %% ../../../nbs/tools/machine.ipynb #b7a4db28
@@ -57,7 +58,8 @@ def _device(t): return {'cpu': 'a CPU', 'cuda': 'a GPU (cuda)', 'mps': "Apple's 
 
 def _weights(arch, mine, theirs) -> str:
     "The sentence for pretrained weights used in one run of `arch` and not in the other"
-    if mine.get('used'): return f"Your run used pretrained weights for {arch}; the lesson was saved without them ({theirs.get('why')})"
+    if mine.get('used'):
+        return f"Your run used pretrained weights for {arch}; the lesson was saved without them ({theirs.get('why')})"
     return f"Your run trained {arch} without pretrained weights ({mine.get('why')}); the lesson was saved with them"
 
 def machine_diff(lesson, mine) -> list:
@@ -69,6 +71,7 @@ def machine_diff(lesson, mine) -> list:
         theirs = lesson.get('pretrained', {}).get(arch)
         if theirs is not None and bool(theirs.get('used')) != bool(w.get('used')): res.append(_weights(arch, w, theirs))
     if 'online' in lesson and 'online' in mine and lesson['online'] != mine['online']:
-        res.append("Your run had internet and ran the online section; the lesson was saved offline, without it" if mine['online']
-                   else "Your run was offline and skipped the online section; the lesson was saved with it")
+        res.append("Your run had internet and ran the online section; the lesson was saved offline, without it"
+                   if mine['online'] else
+                   "Your run was offline and skipped the online section; the lesson was saved with it")
     return res
