@@ -105,3 +105,23 @@ def test_no_line_over_120_characters():
     "The code of the tools notebooks, the tests and the benchmarks reads without scrolling"
     long = list(_long_lines())
     assert not long, f"{len(long)} lines over {MAX_LINE} characters:\n" + '\n'.join(long)
+
+
+def _empty_headings(nb) -> list:
+    "The headings of a clean copy with nothing under them (no code, no kept cell) before the next heading of their level"
+    items = []   # (heading level, text) for headings, None for anything a learner does
+    for c in nb.cells[1:]:   # after the exercise cell
+        if c.cell_type == 'code' or KEEP_MARK in c.source: items.append(None)
+        else: items += [(len(m.group(1)), m.group(0)) for m in re.finditer(r'^(#+)\s.*$', c.source, flags=re.M)]
+    empty = []
+    for i, h in enumerate(items):
+        if h is None: continue
+        rest = items[i + 1:]
+        nxt = next((j for j, x in enumerate(rest) if x is not None and x[0] <= h[0]), len(rest))
+        if all(x is not None for x in rest[:nxt]): empty.append(h[1])
+    return empty
+
+
+@pytest.mark.parametrize('lesson', lesson_notebooks(ROOT/'nbs'), ids=lambda p: p.name)
+def test_no_heading_is_left_empty_in_a_clean_copy(lesson):
+    assert not _empty_headings(load_nb(ROOT/'clean'/lesson.name))

@@ -27,7 +27,8 @@ EXERCISE = ("# Test yourself: {title}\n\n"
     "**The exercise:** before you run each cell, say (or write down) what it is for and what it will output. "
     "Then run it and compare. Where you were wrong, go back to the full lesson.\n\n"
     "When you are done, save the notebook and run the last cell, `check()`: "
-    "it compares your outputs with the lesson's, cell by cell (from a terminal: `dlcourse-check {name}`).")
+    "it compares your outputs with the lesson's, cell by cell "
+    "(from a terminal in the course folder: `.venv/bin/dlcourse-check clean/{name}`).")
 
 class CleanError(NotebookError):
     "A notebook that `dlcourse-clean` will not clean where it was asked to"
