@@ -87,7 +87,7 @@ def lesson_run(course):
         if name not in runs:
             for dep in LESSON_NEEDS.get(name, []): run(dep)
             r = LessonRun(course/'clean'/name, course/'clean', lesson=course/'nbs'/name)
-            r.course, r.reports = course, check_notebook(r.save())
+            r.course, r.report = course, check_notebook(r.save())
             runs[name] = r
         return runs[name]
     yield run

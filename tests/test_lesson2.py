@@ -72,7 +72,7 @@ def test_model_pkl_predicts_in_a_fresh_process(default_run):
 def test_classify_and_lean_path_match_predict(default_run):
     "lesson 2's classify and the tools' LeanPredictor give predict's probabilities, in the lesson's kernel"
     default_run.run("""from dlcourse.training import classify
-from dlcourse.tools.models import LeanPredictor
+from dlcourse.tools.predict import LeanPredictor
 _lean = LeanPredictor(learn)
 for _f in dls.valid_ds.items[:20]:
     _p = classify(learn, _f)

@@ -108,7 +108,7 @@ def test_no_line_over_120_characters():
 
 
 def _empty_headings(nb) -> list:
-    "The headings of a clean copy with nothing under them (no code, no kept cell) before the next heading of their level"
+    "The headings of a clean copy with no code or kept cell under them before the next heading of their level"
     items = []   # (heading level, text) for headings, None for anything a learner does
     for c in nb.cells[1:]:   # after the exercise cell
         if c.cell_type == 'code' or KEEP_MARK in c.source: items.append(None)
