@@ -2,7 +2,7 @@
 the offline CPU path that the lessons' outputs were saved on (`OFFLINE_CPU`), whatever this machine has: no downloads,
 no GPU. With DLCOURSE_TEST_NETWORK=up, a stand-in network answers every connection to another host (tests/network_up/),
 to show that nothing changes."""
-import os, shutil, sys
+import os, shutil, sys, time
 import pytest
 from dlcourse.tools.system import OFFLINE_CPU
 from helpers import ROOT, NETWORK_UP, LessonRun, course_copy
@@ -66,6 +66,14 @@ def repo_copy(tmp_path):
 
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
+LESSON_SECONDS = {}   # each session run's time, for the summary at the end
+
+
+def pytest_terminal_summary(terminalreporter):
+    "How long each lesson's one run took, and their sum: the suite's time is measured against it"
+    if not LESSON_SECONDS: return
+    runs = ', '.join(f"{name[:2]} {secs:.0f} s" for name, secs in sorted(LESSON_SECONDS.items()))
+    terminalreporter.write_line(f"lesson runs: {runs}; sum {sum(LESSON_SECONDS.values()):.0f} s")
 
 
 @pytest.fixture(scope='session')
@@ -86,7 +94,9 @@ def lesson_run(course):
     def run(name):
         if name not in runs:
             for dep in LESSON_NEEDS.get(name, []): run(dep)
+            start = time.monotonic()
             r = LessonRun(course/'clean'/name, course/'clean', lesson=course/'nbs'/name)
+            LESSON_SECONDS[name] = time.monotonic() - start
             r.course, r.report = course, check_notebook(r.save())
             runs[name] = r
         return runs[name]

@@ -20,10 +20,18 @@ def browser():
     with chromium() as ctx: yield ctx
 
 
+# the cells of lesson 1 that its four slider plots need: the session's run of the whole lesson serves the rest
+SLIDERS = ('from functools import partial', 'seed = course_settings().seed', 'def plot_function(', 'def f(x): return',
+           'def quad(a, b, c, x)', 'def mk_quad(', 'def noise(x, scale)', 'y = add_noise(f(x)',
+           'def scatter_points(ax)', 'def mse(preds, acts)', 'f = mk_quad(a, b, c)', 'def rectified_linear(',
+           'def plot_relu(', 'def double_relu(', 'def plot_double_relu(')
+
+
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, browser):
-    "JupyterLab serving a temporary copy of the course (lessons, clean copies, default settings)"
+    "JupyterLab serving a temporary copy of the course (lessons, clean copies, default settings, lesson 1's sliders)"
     repo = course_copy(tmp_path_factory.mktemp('course'))
+    short_notebook(repo/'nbs/01_neural_net_basics.ipynb', repo/'nbs/sliders.ipynb', *SLIDERS)
     ART.mkdir(parents=True, exist_ok=True)
     with jupyterlab(repo, log=ART/'jupyterlab.log') as lab: yield lab
 
@@ -79,8 +87,9 @@ def move_slider(page, plot, index, presses=5):
 
 
 def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
+    "Lesson 1's slider plots, run in JupyterLab, draw what the session's run of lesson 1 draws for the same values"
     page = browser.new_page()
-    open_notebook(page, lab, 'nbs/01_neural_net_basics.ipynb')
+    open_notebook(page, lab, 'nbs/sliders.ipynb')
     page.screenshot(path=ART/'01-opened.png')
     run_all(page)
     plots = page.locator(CURRENT).locator('.dlcourse-liveplot')
