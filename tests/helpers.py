@@ -50,6 +50,21 @@ def write_default_settings(path):
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
+def standin_checkpoint(hub, arch):
+    "Random weights for `arch`, saved where and as timm reads its pretrained weights from the Hugging Face cache"
+    import timm
+    from safetensors.torch import save_file
+    from dlcourse.tools.models import timm_name
+    repo = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id
+    top = hub/f"models--{repo.replace('/', '--')}"
+    (top/'snapshots/0123456789abcdef').mkdir(parents=True)
+    (top/'refs').mkdir()
+    (top/'refs/main').write_text('0123456789abcdef')
+    f = top/'snapshots/0123456789abcdef/model.safetensors'
+    save_file(timm.create_model(timm_name(arch), pretrained=False).state_dict(), f)
+    return f
+
+
 SETTING_VARS = {f'DLCOURSE_{k.upper()}' for k in
                 ('dataset', 'arch', 'img_size', 'epochs', 'batch_size', 'seed', 'pretrained')}
 

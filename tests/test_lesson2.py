@@ -1,22 +1,25 @@
-"""Lesson 2: the notebook trains, exports and predicts; model.pkl loads in any process; settings change the data; bad
-data gets its message."""
+"""Lesson 2: the notebook trains, exports and predicts; model.pkl loads in a process without the course; the pretrained
+probe decides offline at once. (Another dataset named by the settings, an unreadable image in it: test_machine.py.)"""
 import json, os, re, subprocess, sys, time, warnings
 from pathlib import Path
 import pytest
-from helpers import ROOT, make_image_folder, outputs_text, course_copy, LessonRun, cell_text, short_notebook, tables
-PREDICT = '''
+from helpers import ROOT, make_image_folder, outputs_text, cell_text, standin_checkpoint, tables
+FRESH = '''
 import json, sys
+sys.modules['dlcourse'] = None   # as on a Hugging Face Space: the course is not installed
 from fastai.vision.all import load_learner
-learn = load_learner(sys.argv[1])
-res = [dict(zip(learn.dls.vocab, map(float, learn.predict(f)[2]))) for f in sys.argv[2:]]
-print(json.dumps(dict(res=res, dlcourse_imported=any(m.startswith('dlcourse') for m in sys.modules))))
+out = []
+for model, files in json.loads(sys.argv[1]):
+    learn = load_learner(model)
+    out.append([dict(zip(learn.dls.vocab, map(float, learn.predict(f)[2]))) for f in files])
+print(json.dumps(out))
 '''
 
 
-def predict_in_fresh_process(model, files):
-    "Load `model` in a new Python that never ran the notebook, and return its probabilities for `files`"
-    r = subprocess.run([sys.executable, '-c', PREDICT, str(model), *map(str, files)], capture_output=True, text=True,
-                       cwd='/')
+def predict_in_fresh_process(*jobs):
+    "Load each (model, files) of `jobs` in one new Python where the course is not installed; each one's probabilities"
+    arg = json.dumps([(str(m), [str(f) for f in files]) for m, files in jobs])
+    r = subprocess.run([sys.executable, '-c', FRESH, arg], capture_output=True, text=True, cwd='/')
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -55,17 +58,47 @@ def test_predict_example_is_an_unsure_one(default_run):
     assert abs(total - 1) < 1e-4 and top < 0.9, (total, top)
 
 
-@pytest.mark.slow
-def test_model_pkl_predicts_in_a_fresh_process(default_run):
+@pytest.fixture(scope='module')
+def pets(tmp_path_factory):
+    "A model.pkl (untrained) of a learner who labelled as pets are, by the breed in the file name; (it, its files)"
+    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, Resize, vision_learner
+    from dlcourse.tools.data import pets_labeller
+    d = tmp_path_factory.mktemp('pets')
+    data = make_image_folder(d/'colours', classes=('red', 'blue'), n=4)
+    files = [f.rename(d/f"{'great_pyrenees' if f.parent.name == 'red' else 'Abyssinian'}_{i}.png")
+             for i, f in enumerate(sorted(data.rglob('*.png')))]
+    dls = DataBlock((ImageBlock, CategoryBlock), get_items=lambda _: files, get_y=pets_labeller(),
+                    item_tfms=Resize(32)).dataloaders(d, bs=4, num_workers=0)
+    assert list(dls.vocab) == ['Abyssinian', 'great_pyrenees']
+    vision_learner(dls, 'resnet18', pretrained=False).export(d/'model.pkl')
+    return d/'model.pkl', files
+
+
+@pytest.fixture(scope='module')
+def fresh(default_run, pets):
+    "Lesson 2's model.pkl on ten validation digits and the pets model.pkl on one image, in one fresh process"
     files = default_run.value('[str(f) for f in dls.valid_ds.items[:10]]')
-    out = predict_in_fresh_process(default_run.course/'models/model.pkl', files)
-    assert not out['dlcourse_imported'], "model.pkl needs only fastai (its label function is fastai's parent_label)"
+    lesson2, pet = predict_in_fresh_process((default_run.course/'models/model.pkl', files), (pets[0], pets[1][:1]))
+    return files, lesson2, pet
+
+
+@pytest.mark.slow
+def test_model_pkl_predicts_in_a_fresh_process(fresh):
+    "model.pkl needs only fastai (its label function is fastai's parent_label): it loads where dlcourse cannot"
+    files, res, _ = fresh
     right = 0
-    for f, probs in zip(files, out['res']):
+    for f, probs in zip(files, res):
         assert list(probs) == [str(i) for i in range(10)]
         assert abs(sum(probs.values()) - 1) < 1e-4
         right += max(probs, key=probs.get) == Path(f).parent.name
     assert right >= 8, f"only {right} of 10 validation digits right"
+
+
+@pytest.mark.slow
+def test_pets_model_loads_where_the_course_is_not_installed(fresh):
+    "A learner labelled as pets are (the breed in the file name) exports a model.pkl that needs only fastai"
+    [probs] = fresh[2]
+    assert list(probs) == ['Abyssinian', 'great_pyrenees'] and abs(sum(probs.values()) - 1) < 1e-4
 
 
 @pytest.mark.slow
@@ -81,55 +114,6 @@ for _f in dls.valid_ds.items[:20]:
     assert max(abs(_p[k] - v) for k, v in _lean.classify(_f).items()) < 1e-4, _f""")
 
 
-EXPORT_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_files(s.dataset)', 'len(dls.train_ds)',
-                'pretrained = pretrained_available(s.arch)', 'learn.fit_one_cycle(s.epochs', 'learn.export(')
-
-
-@pytest.mark.slow
-def test_another_dataset_from_settings_trains_and_predicts(tmp_path):
-    "Only settings change: lesson 2's cells up to its export, on two classes of generated images (one unreadable)"
-    data = make_image_folder(tmp_path/'colours', broken=['red/broken.png'])
-    repo = course_copy(tmp_path/'course')
-    nb = short_notebook(repo/'clean/02_training.ipynb', repo/'clean/02_export.ipynb', *EXPORT_CELLS)
-    env = dict(DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_BATCH_SIZE='8', DLCOURSE_IMG_SIZE='32')
-    r = LessonRun(nb, repo/'clean', env)
-    try:
-        assert not r.errors(), r.errors()
-        assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(r.nb)
-        assert r.value('list(dls.vocab)') == ['blue', 'red']
-    finally: r.close()
-    out = predict_in_fresh_process(repo/'models/model.pkl', [data/'red/red_0.png', data/'blue/blue_0.png'])
-    assert [list(p) for p in out['res']] == [['blue', 'red']] * 2
-
-
-NO_DLCOURSE = """
-import sys
-sys.modules['dlcourse'] = None   # as on a Hugging Face Space: the course is not installed
-from fastai.vision.all import load_learner
-learn = load_learner(sys.argv[1])
-print(learn.predict(sys.argv[2])[0])
-"""
-
-
-@pytest.mark.slow
-def test_pets_model_loads_where_the_course_is_not_installed(tmp_path):
-    "A learner labelled as pets are (the breed in the file name) exports a model.pkl that needs only fastai"
-    from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, Resize, vision_learner
-    from dlcourse.tools.data import pets_labeller
-    data = make_image_folder(tmp_path/'colours', classes=('red', 'blue'), n=4)
-    files = [f.rename(tmp_path/f"{'great_pyrenees' if f.parent.name == 'red' else 'Abyssinian'}_{i}.png")
-             for i, f in enumerate(sorted(data.rglob('*.png')))]
-    dls = DataBlock((ImageBlock, CategoryBlock), get_items=lambda _: files, get_y=pets_labeller(),
-                    item_tfms=Resize(32)).dataloaders(tmp_path, bs=4, num_workers=0)
-    assert list(dls.vocab) == ['Abyssinian', 'great_pyrenees']
-    learn = vision_learner(dls, 'resnet18', pretrained=False)
-    learn.export(tmp_path/'model.pkl')
-    r = subprocess.run([sys.executable, '-c', NO_DLCOURSE, str(tmp_path/'model.pkl'), str(files[0])],
-                       capture_output=True, text=True, cwd='/')
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stdout.strip().splitlines()[-1] in dls.vocab
-
-
 def test_pets_offline_says_why_without_waiting(tmp_path):
     env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
     t = time.perf_counter()
@@ -139,42 +123,21 @@ def test_pets_offline_says_why_without_waiting(tmp_path):
     assert 'DatasetError: pets: not downloaded yet and' in r.stderr and 'cannot be reached' in r.stderr
 
 
-PRETRAINED = '''
-import sys, time
-from dataclasses import replace
-from dlcourse.tools.settings import course_settings
-from dlcourse.tools.models import model_kwargs
-s = replace(course_settings(), pretrained=sys.argv[2])
-t = time.perf_counter()
-try: print(repr(model_kwargs(sys.argv[1], s)))
-except RuntimeError as e: print('RuntimeError:', e)
-print(f"seconds={time.perf_counter() - t:.1f}")
-'''
-
-
-def test_pretrained_auto_offline_trains_from_scratch_quickly(tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path/'hub'))
-    def kwargs(pretrained):
-        return subprocess.run([sys.executable, '-c', PRETRAINED, 'convnext_tiny_in22k', pretrained], env=env,
-                              capture_output=True, text=True, cwd=ROOT)
-    r = kwargs('auto')
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.strip().splitlines()
-    assert lines[0] == ('pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so '
-                        'training from scratch')
-    assert lines[1] == "{'pretrained': False}"
-    assert float(lines[2].split('=')[1]) < 10
-    assert ('RuntimeError: pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: convnext_tiny_in22k has no '
-            'weights in the cache') in kwargs('yes').stdout
-
-
-CACHED = '''
-import sys, torch
+PROBE = '''
+import sys, time, torch
 from dataclasses import replace
 from safetensors.torch import load_file
 from dlcourse.tools.settings import course_settings
 from dlcourse.tools.models import model_kwargs, course_dls
 from fastai.vision.all import vision_learner, error_rate
+def kwargs(arch, pretrained):
+    try: print(repr(model_kwargs(arch, replace(course_settings(), pretrained=pretrained, arch=arch))))
+    except RuntimeError as e: print('RuntimeError:', e)
+t = time.perf_counter()
+kwargs('convnext_tiny_in22k', 'auto')
+print(f"seconds={time.perf_counter() - t:.1f}")
+kwargs('convnext_tiny_in22k', 'yes')
+print('cached:')
 s = replace(course_settings(), pretrained='auto', arch='resnet18')
 kw = model_kwargs('resnet18', s)
 assert kw['pretrained'] and kw['pretrained_cfg_overlay']['file'].endswith('model.safetensors'), kw
@@ -184,19 +147,22 @@ print(torch.equal(learn.model[0].model.conv1.weight.detach(), want))
 '''
 
 
-def test_cached_pretrained_weights_load_offline(tmp_path):
-    "Weights in the Hugging Face cache are used with no network: a fake cache entry made by the test"
-    import timm
-    from safetensors.torch import save_file
-    snap = tmp_path/'hub/models--timm--resnet18.a1_in1k/snapshots/0123456789abcdef'
-    snap.mkdir(parents=True)
-    (tmp_path/'hub/models--timm--resnet18.a1_in1k/refs').mkdir()
-    (tmp_path/'hub/models--timm--resnet18.a1_in1k/refs/main').write_text('0123456789abcdef')
-    save_file(timm.create_model('resnet18', pretrained=False).state_dict(), snap/'model.safetensors')
+def test_pretrained_probe_offline(tmp_path):
+    """With no network (HF_HUB_OFFLINE=1), in one fresh process: pretrained = auto trains convnext_tiny_in22k from
+    scratch at once when its weights are not in the cache, pretrained = yes says it contradicts the offline switch, and
+    weights that are in the cache (a fake entry made by the test) are loaded"""
+    standin_checkpoint(tmp_path/'hub', 'resnet18')
     env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path/'hub'))
-    r = subprocess.run([sys.executable, '-c', CACHED], env=env, capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, '-c', PROBE], env=env, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stdout.strip().splitlines()[-1] == 'True'
+    out = r.stdout.strip().splitlines()
+    auto, kw, secs, yes = out[:4]
+    assert auto == ('pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, so training '
+                    'from scratch')
+    assert kw == "{'pretrained': False}" and float(secs.split('=')[1]) < 10
+    assert yes.startswith('RuntimeError: pretrained = yes and DLCOURSE_OFFLINE=1 contradict each other: '
+                          'convnext_tiny_in22k has no weights in the cache'), yes
+    assert out[4] == 'cached:' and out[-1] == 'True', out
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Lesson 6 beyond its own run (its bad-input checks are #| hide cells, run by the lesson_run fixture): its accuracy
 targets on this machine, the online section's code run against a stand-in for the Hub, and `dlcourse.nlp` imported on
 its own."""
-import subprocess, sys, textwrap, time
+import ast, subprocess, sys, textwrap, time
 import pytest
 
 LESSON6 = '06_nlp.ipynb'
@@ -70,21 +70,27 @@ with modified_env(DLCOURSE_OFFLINE='0'), patch('dlcourse.tools.machine.reachable
     assert 'epoch' in text and "'what a wonderful day':" in text, text
 
 
-def test_classify_text_imported_from_the_package():
-    "dlcourse.nlp works outside the lesson: its export carries its imports"
-    from transformers import AutoTokenizer, AutoModelForSequenceClassification
-    from dlcourse.nlp import classify_text
-    from dlcourse.tools.text import minilm_path
-    path = minilm_path()
-    tokz = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
-    p = classify_text(model, tokz, 'a fine day')
+NLP_ALONE = """
+import sys
+from dlcourse.nlp import classify_text
+print(sorted(m for m in ('fastai', 'timm') if m in sys.modules))
+from transformers import AutoTokenizer, AutoModelForSequenceClassification
+from dlcourse.tools.text import minilm_path
+tokz = AutoTokenizer.from_pretrained(minilm_path())
+model = AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=2)
+print(classify_text(model, tokz, 'a fine day'))
+try: classify_text(model, tokz, b'a fine day')
+except TypeError as e: print('TypeError:', e)
+"""
+
+
+def test_nlp_module_works_alone():
+    """dlcourse.nlp, lesson 6's export, in a fresh process: it imports Hugging Face's libraries and the course's light
+    helpers only (neither fastai nor timm), and its export carries its imports: classify_text works"""
+    r = subprocess.run([sys.executable, '-c', NLP_ALONE], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    mods, probs, err = r.stdout.strip().splitlines()[-3:]
+    assert mods == '[]', r.stdout
+    p = ast.literal_eval(probs)
     assert list(p) == ['LABEL_0', 'LABEL_1'] and abs(sum(p.values()) - 1) < 1e-5
-    with pytest.raises(TypeError, match='not bytes'): classify_text(model, tokz, b'a fine day')
-
-
-def test_nlp_module_needs_neither_fastai_nor_timm():
-    "dlcourse.nlp, lesson 6's export, imports Hugging Face's libraries and the course's light helpers only"
-    code = "import sys, dlcourse.nlp; print(sorted(m for m in ('fastai', 'timm') if m in sys.modules))"
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '[]', r.stdout + r.stderr[-2000:]
+    assert err.startswith('TypeError:') and 'not bytes' in err, err

@@ -1,11 +1,11 @@
 """The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs
-end to end with weights in the cache (a stand-in checkpoint, nothing downloaded) and dlcourse-check names them; a GPU,
-where there is one."""
+end to end with weights in the cache (a stand-in checkpoint, nothing downloaded), on a dataset the settings name, and
+dlcourse-check names them; a GPU, where there is one."""
 import json, os, subprocess, sys
 import pytest
 from fastcore.nbio import read_nb
-from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, short_notebook,
-                     tables)
+from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, outputs_text,
+                     short_notebook, standin_checkpoint, tables)
 
 DECIDE = '''
 import os
@@ -43,21 +43,6 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
     assert lines[3] == saved_text('06_nlp.ipynb', 'online =')
 
 
-def standin_checkpoint(hub, arch):
-    "Random weights for `arch`, saved where and as timm reads its pretrained weights from the Hugging Face cache"
-    import timm
-    from safetensors.torch import save_file
-    from dlcourse.tools.models import timm_name
-    repo = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id
-    top = hub/f"models--{repo.replace('/', '--')}"
-    (top/'snapshots/0123456789abcdef').mkdir(parents=True)
-    (top/'refs').mkdir()
-    (top/'refs/main').write_text('0123456789abcdef')
-    f = top/'snapshots/0123456789abcdef/model.safetensors'
-    save_file(timm.create_model(timm_name(arch), pretrained=False).state_dict(), f)
-    return f
-
-
 LESSON2_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_files(s.dataset)', 'len(dls.train_ds)',
                  'pretrained = pretrained_available(s.arch)', 'learn.fine_tune(s.epochs)', 'learn.export(',
                  'learn.get_preds()', 'learn = load_learner(models_dir()')
@@ -68,12 +53,12 @@ LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image
 @pytest.fixture(scope='module')
 def pretrained_course(tmp_path_factory):
     """The cells of lessons 2 and 4's clean copies that train, export and load a model, run in a kernel as a learner
-    with convnext_tiny_in22k's weights in their cache would (on four classes of small generated images, one epoch),
-    each saved and checked"""
+    with convnext_tiny_in22k's weights in their cache would (on four classes of small generated images, one of them
+    unreadable, one epoch), each saved and checked: only settings and the cache differ from the lessons' runs"""
     d = tmp_path_factory.mktemp('pretrained')
     f = standin_checkpoint(d/'hub', 'convnext_tiny_in22k')
     course = course_copy(d/'course')
-    data = make_image_folder(d/'colours', classes=('blue', 'green', 'red', 'yellow'), n=8)
+    data = make_image_folder(d/'colours', classes=('blue', 'green', 'red', 'yellow'), n=4, broken=['red/broken.png'])
     env = dict(HF_HUB_CACHE=str(d/'hub'), DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_IMG_SIZE='32',
                DLCOURSE_BATCH_SIZE='8')
     runs = {}
@@ -104,6 +89,16 @@ def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
     assert r.value(first) != [want], "fine-tuned: the weights moved from the checkpoint's"
     pred = r.value('[str(pred), float(probs.sum())]')
     assert pred[0] in ('blue', 'green', 'red', 'yellow') and pred[1] == pytest.approx(1, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_another_dataset_from_settings(pretrained_course):
+    "Lesson 2 reads the dataset the settings name, leaving out the unreadable image; lesson 4's kernel loads its model"
+    _, _, runs = pretrained_course
+    assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(runs['02_training.ipynb'].nb)
+    classes = ['blue', 'green', 'red', 'yellow']
+    assert runs['02_training.ipynb'].value('list(dls.vocab)') == classes
+    assert runs['04_deploy.ipynb'].value('list(learn.dls.vocab)') == classes
 
 
 @pytest.mark.slow

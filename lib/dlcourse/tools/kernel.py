@@ -33,7 +33,8 @@ class Kernel:
         spec = {'name': kernel_name, 'display_name': kernel_name, 'language': 'python'}
         self.nb = nbformat.v4.new_notebook(metadata={'kernelspec': spec})
         self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                                     record_timing=False, resources={'metadata': {'path': str(cwd)}})
+                                     record_timing=False, resources={'metadata': {'path': str(cwd)}},
+                                     shutdown_kernel='immediate')
         self.client.km = km = self.client.create_kernel_manager()
         # local sockets, in a folder of its own, rather than TCP ports on the loopback (which the kernel warns about)
         self.sockets = tempfile.TemporaryDirectory(prefix='dlcourse-kernel-')
@@ -58,7 +59,7 @@ class Kernel:
         return cell.outputs
 
     def close(self):
-        "Shut the kernel down"
+        "Stop the kernel at once: every cell sent to it has finished, and nothing is left to save"
         self.client._cleanup_kernel()
         self.sockets.cleanup()
     def __enter__(self): return self
