@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
+from dlcourse.tools.notebook import directives
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -82,7 +83,7 @@ class LessonRun:
         mine = {c.id: c for c in self.nb.cells if c.cell_type == 'code'}
         order = nbformat.read(lesson, as_version=4).cells if lesson else self.nb.cells
         for c in [c for c in order if c.cell_type == 'code']:
-            if lesson and c.source.lstrip().startswith('#| hide'): self._hidden(c)
+            if lesson and 'hide' in directives(c): self._hidden(c)
             elif c.id in mine: self.kernel.run_cell(mine.pop(c.id))
         for c in mine.values(): self.kernel.run_cell(c)   # the clean copy's own last cell, check()
         self.nb.metadata.pop('widgets', None)

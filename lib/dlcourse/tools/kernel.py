@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 from .system import atomic, OFFLINE_CPU
+from .notebook import directives
 
 # %% auto #0
 __all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'save_outputs', 'dlcourse_execute']
@@ -74,7 +75,7 @@ def execute(nb, cwd, env=None, timeout=None, skip=None):
     return nb
 
 # %% ../../../nbs/tools/kernel.ipynb #8fb64fbd
-def _eval_false(c): return c.source.lstrip().startswith('#| eval: false')
+def _eval_false(c): return directives(c).get('eval') == 'false'
 
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
 

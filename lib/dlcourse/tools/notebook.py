@@ -11,7 +11,7 @@ from fastcore.xtras import globtastic
 from .system import atomic
 
 # %% auto #0
-__all__ = ['NotebookError', 'load_nb', 'save_nb', 'code', 'code_lines', 'notebooks', 'lesson_notebooks']
+__all__ = ['NotebookError', 'load_nb', 'save_nb', 'code', 'directives', 'code_lines', 'notebooks', 'lesson_notebooks']
 
 # %% ../../../nbs/tools/notebook.ipynb #80b5a0d7
 class NotebookError(ValueError):
@@ -38,6 +38,10 @@ def code(cell) -> str:
     c = copy.deepcopy(cell) if isinstance(cell, NbCell) else NbCell(0, cell)
     c.remove_directives()
     return c.source.strip('\n')
+
+def directives(cell) -> dict:
+    "The nbdev directives of code cell `cell`, as nbio reads them: `{'hide': ''}`, `{'eval': 'false'}`..."
+    return (cell if isinstance(cell, NbCell) else NbCell(0, cell)).directives
 
 def code_lines(cell) -> int:
     "How many lines of `code(cell)` are not blank"
