@@ -117,7 +117,7 @@ for _f in dls.valid_ds.items[:20]:
 def test_pets_offline_says_why_without_waiting(tmp_path):
     env = dict(os.environ, FASTAI_HOME=str(tmp_path/'fastai'), HF_HUB_OFFLINE='1')
     t = time.perf_counter()
-    code = 'from dlcourse.tools.data import dataset_files; dataset_files("pets")'
+    code = 'from dlcourse.tools.data import dataset_path; dataset_path("pets")'
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
     assert r.returncode != 0 and time.perf_counter() - t < 60
     assert 'DatasetError: pets: not downloaded yet and' in r.stderr and 'cannot be reached' in r.stderr

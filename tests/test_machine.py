@@ -43,7 +43,7 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
     assert lines[3] == saved_text('06_nlp.ipynb', 'online =')
 
 
-LESSON2_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_files(s.dataset)', 'len(dls.train_ds)',
+LESSON2_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_path(s.dataset)', 'len(dls.train_ds)',
                  'pretrained = pretrained_available(s.arch)', 'learn.fine_tune(s.epochs)', 'learn.export(',
                  'learn.get_preds()', 'learn = load_learner(models_dir()')
 LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image', 'examples = [',

@@ -4,15 +4,14 @@
 
 # %% ../../../nbs/tools/data.ipynb #62bb2a93
 from __future__ import annotations
-import re
 from pathlib import Path
 from fastcore.foundation import L
 from .settings import project_root, course_settings
 from .system import atomic, cache_dir, reachable
 
 # %% auto #0
-__all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_labeller', 'pets_path', 'class_folder_files', 'drop_unreadable',
-           'dataset_files', 'course_datablock', 'course_dls', 'example_images']
+__all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_labeller', 'pets_path', 'check_class_folders', 'drop_unreadable',
+           'image_files', 'dataset_path', 'dataset_label', 'course_datablock', 'course_dls', 'example_images']
 
 # %% ../../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
@@ -61,26 +60,26 @@ def pets_path() -> Path:
 def _images(folder):
     "Image files directly inside `folder` (hidden files left out)"
     from fastai.data.transforms import get_image_files
-    return sorted(get_image_files(folder, recurse=False))
+    return get_image_files(folder, recurse=False)
 
-def class_folder_files(path) -> list:
-    "The image files of a one-subfolder-per-class dataset at `path`, or a `DatasetError` that says what is wrong"
+def check_class_folders(path) -> Path:
+    "`path` if it holds a subfolder of images per class, else a `DatasetError` that says what is wrong"
     path = Path(path)
     if not path.exists(): raise DatasetError(f"dataset {path}: no such folder")
     if not path.is_dir(): raise DatasetError(f"dataset {path}: is a file, not a folder of class subfolders")
-    classes = {d.name: _images(d) for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith('.')}
-    classes = {k: v for k, v in classes.items() if v}
+    classes = {d.name: len(_images(d)) for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith('.')}
+    classes = {k: n for k, n in classes.items() if n}
     if not classes:
-        top = _images(path)
-        if top: raise DatasetError(f"dataset {path}: has {len(top)} images but no class subfolders; "
+        top = len(_images(path))
+        if top: raise DatasetError(f"dataset {path}: has {top} images but no class subfolders; "
                                    "put each class's images in a subfolder named after the class")
         raise DatasetError(f"dataset {path}: no images found (expected one subfolder of images per class)")
     if len(classes) < 2:
         raise DatasetError(f"dataset {path}: only one class ({next(iter(classes))!r}); a classifier needs at least two")
-    few = [k for k, v in classes.items() if len(v) < 2]
+    few = [k for k, n in classes.items() if n < 2]
     if few: raise DatasetError(f"dataset {path}: class {few[0]!r} has only 1 image; "
                                "each class needs at least 2 (one to train on, one to validate)")
-    return [f for v in classes.values() for f in v]
+    return path
 
 # %% ../../../nbs/tools/data.ipynb #d29a5b50
 def drop_unreadable(files) -> list:
@@ -92,41 +91,44 @@ def drop_unreadable(files) -> list:
         print(f"dataset: left out {len(bad)} unreadable image{'s' if len(bad) > 1 else ''}: {names}")
     return [f for f in files if f not in bad]
 
-# %% ../../../nbs/tools/data.ipynb #086d2095
-def dataset_files(name) -> tuple:
-    "(folder, readable image files, label function) for dataset `name`: `digits`, `pets` or a folder"
+# %% ../../../nbs/tools/data.ipynb #294c319f
+def image_files(path) -> L:
+    "fastai's `get_image_files` sorted by name, without the images that cannot be opened"
+    from fastai.data.transforms import get_image_files
+    return L(drop_unreadable(get_image_files(path).sorted()))
+
+# %% ../../../nbs/tools/data.ipynb #5f8f92b8
+def dataset_path(name) -> Path:
+    "The checked folder of dataset `name`: `digits`, `pets`, or a folder of class subfolders"
+    if name == 'digits': return digits_path()
+    if name == 'pets': return pets_path()
+    path = Path(name).expanduser()
+    return check_class_folders(path if path.is_absolute() else project_root()/path)
+
+def dataset_label(name):
+    "How dataset `name` labels a file: by the breed in its name for `pets`, else by its folder (`parent_label`)"
     from fastai.data.transforms import parent_label
-    if name == 'digits': path, label = digits_path(), parent_label
-    elif name == 'pets': path, label = pets_path(), pets_labeller()
-    else:
-        path = Path(name).expanduser()
-        if not path.is_absolute(): path = project_root()/path
-        label = parent_label
-    if name == 'pets':
-        files = [f for f in _images(path) if re.match(PETS_RE, f.name)]
-        if not files: raise DatasetError(f"dataset {path}: no pets images found")
-    else: files = class_folder_files(path)
-    return path, drop_unreadable(files), label
+    return pets_labeller() if name == 'pets' else parent_label
 
 # %% ../../../nbs/tools/data.ipynb #6e1f5cc8
-def course_datablock(files, label, s):
-    "Lesson 2's `DataBlock`: image `files` labelled by `label`, 20% held out with `s.seed`, resized to `s.img_size`"
+def course_datablock(s):
+    "Lesson 2's `DataBlock` for settings `s`: the dataset's images, 20% held out with `s.seed`, resized to `s.img_size`"
     from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, RandomSplitter, Resize
-    return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=lambda _: files,
-                     splitter=RandomSplitter(valid_pct=0.2, seed=s.seed), get_y=label, item_tfms=[Resize(s.img_size)])
+    return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=image_files,
+                     splitter=RandomSplitter(valid_pct=0.2, seed=s.seed), get_y=dataset_label(s.dataset),
+                     item_tfms=[Resize(s.img_size)])
 
 # %% ../../../nbs/tools/data.ipynb #d83d5387
 def course_dls(s=None):
     "Lesson 2's `DataLoaders` for the dataset in settings `s`"
     s = s or course_settings()
-    path, files, label = dataset_files(s.dataset)
     workers = 0 if s.dataset == 'digits' else None
-    return course_datablock(files, label, s).dataloaders(path, bs=s.batch_size, num_workers=workers)
+    return course_datablock(s).dataloaders(dataset_path(s.dataset), bs=s.batch_size, num_workers=workers)
 
 # %% ../../../nbs/tools/data.ipynb #bc52a119
 def example_images(n=6, s=None) -> list:
     "The first image of each category of the dataset in settings `s`, at most `n`"
-    _, files, label = dataset_files((s or course_settings()).dataset)
-    firsts = {}
-    for f in files: firsts.setdefault(label(f), f)
+    s = s or course_settings()
+    label, firsts = dataset_label(s.dataset), {}
+    for f in image_files(dataset_path(s.dataset)): firsts.setdefault(label(f), f)
     return list(firsts.values())[:n]
