@@ -67,13 +67,28 @@ def repo_copy(tmp_path):
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
 LESSON_SECONDS = {}   # each session run's time, for the summary at the end
+PROGRAM_SECONDS = []  # the time of the tests that need Chromium or LibreOffice (setup, call and teardown)
+SESSION_START = []
+
+
+def pytest_sessionstart(session): SESSION_START.append(time.monotonic())
+
+
+def pytest_runtest_logreport(report):
+    if set(PROGRAMS) & set(report.keywords): PROGRAM_SECONDS.append(report.duration)
 
 
 def pytest_terminal_summary(terminalreporter):
-    "How long each lesson's one run took, and their sum: the suite's time is measured against it"
+    """How long each lesson's one run took, and their sum; the suite's own time against it, once the browser and
+    LibreOffice tests' time is taken off"""
     if not LESSON_SECONDS: return
+    lessons, programs = sum(LESSON_SECONDS.values()), sum(PROGRAM_SECONDS)
     runs = ', '.join(f"{name[:2]} {secs:.0f} s" for name, secs in sorted(LESSON_SECONDS.items()))
-    terminalreporter.write_line(f"lesson runs: {runs}; sum {sum(LESSON_SECONDS.values()):.0f} s")
+    terminalreporter.write_line(f"lesson runs: {runs}; sum {lessons:.0f} s")
+    if len(LESSON_SECONDS) < 6: return
+    suite = time.monotonic() - SESSION_START[0]
+    terminalreporter.write_line(f"suite: {suite:.0f} s, of which browser and LibreOffice tests {programs:.0f} s; "
+                                f"the rest is {(suite - programs) / lessons:.2f} times the lesson runs' sum")
 
 
 @pytest.fixture(scope='session')

@@ -257,20 +257,31 @@ def wait_idle(page, timeout=300_000):
     page.wait_for_function(KERNEL_IDLE, timeout=timeout, polling=250)
 
 
-def command(page, name):
-    "Run JupyterLab command `name` (for example 'docmanager:save') and wait for it to finish"
-    page.evaluate("name => window.jupyterapp.commands.execute(name)", name)
+def command(page, name, **args):
+    "Run JupyterLab command `name` (for example 'docmanager:save') with `args`, and wait for it to finish"
+    page.evaluate("([name, args]) => window.jupyterapp.commands.execute(name, args)", [name, args])
 
 
-# JupyterLab's run-all command settles its promise once every cell has run; the page notes when it has
-RUN_ALL = """() => { window.dlcourseRan = false;
-  window.jupyterapp.commands.execute('notebook:run-all-cells').then(() => { window.dlcourseRan = true; }); }"""
+# JupyterLab's run commands settle their promise once the cells have run; the page notes when it has
+RUN = """name => { window.dlcourseRan = false;
+  window.jupyterapp.commands.execute(name).then(() => { window.dlcourseRan = true; }); }"""
+
+
+def _run(page, name, timeout):
+    page.evaluate(RUN, name)
+    page.wait_for_function(f"() => window.dlcourseRan && ({KERNEL_IDLE})()", timeout=timeout, polling=250)
 
 
 def run_all(page, timeout=300_000):
     "Run all the cells of the current notebook and wait until they have run and the kernel is idle"
-    page.evaluate(RUN_ALL)
-    page.wait_for_function(f"() => window.dlcourseRan && ({KERNEL_IDLE})()", timeout=timeout, polling=250)
+    _run(page, 'notebook:run-all-cells', timeout)
+
+
+def run_cell(page, index=-1, timeout=300_000):
+    "Run only cell `index` of the current notebook (counting markdown cells; -1: the last), as Ctrl+Enter does"
+    page.evaluate("""i => { const nb = window.jupyterapp.shell.currentWidget.content;
+                            nb.activeCellIndex = i < 0 ? nb.widgets.length + i : i; }""", index)
+    _run(page, 'notebook:run-cell', timeout)
 
 
 def png_header(w, h) -> bytes:

@@ -6,8 +6,8 @@ import nbformat, pytest
 from fastcore.nbio import read_nb
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from dlcourse.tools.browser import chromium
-from helpers import (ROOT, cmd, command, course_copy, drawn, jupyterlab, open_notebook, run_all, short_notebook,
-                     title_band)
+from helpers import (ROOT, cmd, command, course_copy, drawn, jupyterlab, open_notebook, run_all, run_cell,
+                     short_notebook, title_band)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ART = ROOT/'artifacts'/'e2e'
@@ -151,15 +151,73 @@ def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser, tiny):
     run_all(page)
     assert nb.locator(STDERR).count() == 0
     assert nb.locator('.dlcourse-liveplot').count() == 1
-    command(page, 'docmanager:save')
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.dirty === false")
-    run_all(page)                            # the last cell, check(), now reads the saved outputs
+    save(page)
+    run_cell(page)                           # the last cell, check(), now reads the saved outputs
     last = nb.locator('.jp-CodeCell').last
     report = last.locator('.jp-OutputArea-output').text_content()
     last.scroll_into_view_if_needed()
     page.screenshot(path=ART/'clean-checked.png')
     assert 'everything you ran matches the lesson' in report, report[-1500:]
     assert '2 same, 1 not comparable' in report, "the slider plot is a live widget"
+
+
+def save(page):
+    "Save the current notebook, as Ctrl+S does, and wait until it is saved"
+    command(page, 'docmanager:save')
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.dirty === false")
+
+
+SAVE_FIRST = 'you have run cells since this notebook was last saved: save it first (Ctrl+S)'
+CONTRAST = """e => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => rgb(c).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+                         .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const s = getComputedStyle(e), [a, b] = [lum(s.color), lum(s.backgroundColor)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
+    """Clean lesson 1, run in JupyterLab with another learning rate in one cell: check() asks to save first; saved, its
+    report opens that cell's row with the lesson's picture, the learner's and where they differ, and the lesson's words
+    on the learning rate one click away, readable in the dark theme too; after another run, unsaved, it asks again"""
+    from playwright.sync_api import expect
+    nb = nbformat.read(lab.root/'clean/01_neural_net_basics.ipynb', as_version=4)
+    [lr] = [c for c in nb.cells if c.source.startswith('lrs = [0.01, 0.05, 0.2, 0.25]')]
+    lr.source = lr.source.replace('0.2,', '0.1,')
+    nbformat.write(nb, lab.root/'clean/01_mine.ipynb')
+    page = browser.new_page()
+    page.set_viewport_size({'width': 1200, 'height': 1000})
+    open_notebook(page, lab, 'clean/01_mine.ipynb')
+    run_all(page)
+    out = page.locator(CURRENT).locator('.jp-CodeCell').last.locator('.jp-OutputArea-output')
+    assert SAVE_FIRST in out.text_content(), "nothing saved yet: the file holds none of these runs"
+    save(page)
+    run_cell(page)
+    row = out.locator('details.dlc-cell[open]', has_text='lrs = [0.01, 0.05, 0.1, 0.25]')
+    expect(row).to_have_count(1)
+    assert out.locator('details.dlc-cell[open]').count() == 1, "only the changed cell differs"
+    imgs = [i.get_attribute('src') for i in row.locator('.dlc-images img').all()]
+    assert len(imgs) == 3 and imgs[0] != imgs[1], "the lesson's picture, the learner's, where they differ"
+    explain, prose = row.locator('details.dlc-explain'), row.locator('.dlc-prose')
+    expect(prose).to_be_hidden()
+    explain.locator('summary').click()
+    expect(prose).to_be_visible()
+    assert 'Why 0.01? Too small and we need many steps' in prose.text_content()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'check-report.png')
+    report = out.locator('.dlc-report')
+    assert report.evaluate(CONTRAST) >= 7
+    command(page, 'apputils:change-theme', theme='JupyterLab Dark')
+    try:
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
+        page.wait_for_selector('#jupyterlab-splash', state='detached')
+        page.wait_for_function(f"() => ({CONTRAST})(document.querySelector('.dlc-report')) >= 7", timeout=10_000)
+        page.screenshot(path=ART/'check-report-dark.png')
+    finally: command(page, 'apputils:change-theme', theme='JupyterLab Light')
+    run_cell(page, 3)                        # another run of a cell, not saved
+    run_cell(page)
+    assert SAVE_FIRST in out.text_content()
 
 
 def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):

@@ -1,7 +1,8 @@
 """The course on a learner's machine: the offline switch holds against a network that answers; the pretrained path runs
 end to end with weights in the cache (a stand-in checkpoint, nothing downloaded), on a dataset the settings name, and
 dlcourse-check names them; a GPU, where there is one."""
-import json, os, subprocess, sys
+import json, os, shutil, subprocess, sys
+from pathlib import Path
 import pytest
 from fastcore.nbio import read_nb
 from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, outputs_text,
@@ -132,6 +133,7 @@ def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
 
 def _gpu(machine_env) -> bool:
     "Does PyTorch see a GPU with this machine's own settings (the tests hide it from the lessons)?"
+    if not (Path('/dev/nvidiactl').exists() or shutil.which('nvidia-smi')): return False   # no NVIDIA driver at all
     r = subprocess.run([sys.executable, '-c', 'import torch; print(torch.cuda.is_available())'], env=machine_env,
                        capture_output=True, text=True)
     return r.stdout.strip() == 'True'

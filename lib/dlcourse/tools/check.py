@@ -257,6 +257,9 @@ class CellReport:
     status: Status
     detail: str = ''
     changed: bool = False   # your code differs from the lesson's
+    want: CellOutputs | None = field(default=None, repr=False)   # the lesson's outputs (None: no such cell)
+    got: CellOutputs | None = field(default=None, repr=False)    # yours
+    explanation: str = field(default='', repr=False)             # the lesson's prose just before its cell
 
     @property
     def failed(self) -> bool:
@@ -271,20 +274,32 @@ class CellReport:
         return res + (f"\n       {self.detail}" if self.detail and not self.status.matches else '')
 
 # %% ../../../nbs/tools/check.ipynb #7f24f4a3
-def _cell_report(idx, cell, ref) -> CellReport:
+def _cell_report(idx, cell, ref, explanation='') -> CellReport:
     "The report of code cell `cell` against `ref`, its cell in the lesson (None where it has none)"
-    if ref is None:
-        return CellReport(idx, cell.source, Status.NOT_COMPARABLE, 'not in the lesson (a cell you added)', changed=True)
+    got = cell_outputs(cell)
+    if ref is None: return CellReport(idx, cell.source, Status.NOT_COMPARABLE, 'not in the lesson (a cell you added)',
+                                      changed=True, got=got)
+    want = cell_outputs(ref)
     if 'timing' in ref.directives: status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (#| timing)"
-    else: status, detail = compare_cell(cell_outputs(ref), cell_outputs(cell))
-    return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref))
+    else: status, detail = compare_cell(want, got)
+    return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref), want=want, got=got,
+                      explanation=explanation)
+
+def _prose_before(lesson) -> dict:
+    "{id of each code cell of `lesson`: the markdown between it and the code cell before it}"
+    res, prose = {}, []
+    for c in lesson.cells:
+        if c.cell_type == 'markdown': prose.append(c.source)
+        elif c.cell_type == 'code': res[c.get('id')], prose = '\n\n'.join(prose), []
+    return res
 
 def _cell_reports(mine, lesson) -> list:
     "A `CellReport` for each code cell of clean notebook `mine` but its check() cell, paired by id, else by code"
     ref = [c for c in lesson.cells if c.cell_type == 'code']
-    by_id, by_code = {c.id: c for c in ref}, {code(c): c for c in ref}
+    by_id, by_code, prose = {c.id: c for c in ref}, {code(c): c for c in ref}, _prose_before(lesson)
     cells = [c for c in mine.cells if c.cell_type == 'code' and c.get('id') != 'dlcourse-check']
-    return [_cell_report(i, c, by_id.get(c.get('id')) or by_code.get(code(c))) for i, c in enumerate(cells, 1)]
+    pairs = [(c, by_id.get(c.get('id')) or by_code.get(code(c))) for c in cells]
+    return [_cell_report(i, c, r, prose.get(r.get('id'), '') if r else '') for i, (c, r) in enumerate(pairs, 1)]
 
 # %% ../../../nbs/tools/check.ipynb #55be71a8
 def _run_copy(nb, folder, timeout=None):
@@ -370,14 +385,25 @@ def check_notebook(path, run=False, timeout=None) -> Report:
     return Report(Path(path), _cell_reports(nb, lesson), _settings_diff(lesson, path), machine)
 
 # %% ../../../nbs/tools/check.ipynb #a8628dfe
+def _write_html(report, dest):
+    "Write `report` as one HTML page to `dest`, whole or not at all"
+    from dlcourse.tools.report import report_html
+    from dlcourse.tools.system import atomic
+    with atomic(dest) as tmp: tmp.write_text(report_html(report, page=True), encoding='utf-8')
+
 @call_parse
 def dlcourse_check(
     notebook:str,  # A clean copy of a lesson (in clean/), run by you
     run:bool=False,  # Run a temporary copy first, in a fresh Jupyter kernel, instead of using the outputs saved in it
+    html:str=None,  # Also write the report as one HTML page, pictures embedded, to this file
+    force:bool=False,  # Overwrite the --html file if it exists
 ):
     "Compare your clean notebook's outputs, cell by cell, with the lesson's; exit status 0 to 3 (see `Exit`)"
-    try: report = check_notebook(notebook, run=run)
-    except CheckError as e:
+    try:
+        if html and Path(html).exists() and not force: raise CheckError(f"{html} exists; pass --force to overwrite it")
+        report = check_notebook(notebook, run=run)
+        if html: _write_html(report, html)
+    except (CheckError, OSError) as e:
         print(f"dlcourse-check: {e}", file=sys.stderr)
         sys.exit(Exit.UNCHECKABLE)
     print(report)
@@ -392,11 +418,30 @@ def _this_notebook(notebook):
     if not path.exists() and (Path.cwd()/path.name).exists(): return Path.cwd()/path.name   # a path from Jupyter's root
     return path
 
+_check_runs = set()   # the execution counts at which this kernel ran check()
+
+def _unsaved(path) -> bool:
+    "Has this kernel run a cell (other than check()) since the notebook at `path` was last saved?"
+    from IPython import get_ipython
+    ip = get_ipython()
+    if ip is None: return False
+    _check_runs.add(ip.execution_count)
+    last = max((n for n in range(1, ip.execution_count) if n not in _check_runs), default=0)
+    try: saved = {c.get('execution_count') for c in load_nb(path).cells if c.cell_type == 'code'}
+    except NotebookError: return False   # check_notebook says why
+    return last > 0 and last not in saved
+
 def check(notebook=None, run=False):
-    "Print the report of this notebook, as last saved, against its lesson, from its last cell in JupyterLab"
+    "Show the report of this notebook, as last saved, against its lesson, from its last cell in JupyterLab"
     if os.environ.get('DLCOURSE_CHECKING'): return print("(check() skipped: this notebook is being checked)")
     path = _this_notebook(notebook)
     if path is None: return print("check(): cannot tell which notebook this is; "
                                   "pass its path, for example check('01_neural_net_basics.ipynb')")
-    try: print(check_notebook(path, run=run))
-    except CheckError as e: print(f"check(): {e}")
+    if not run and _unsaved(path):
+        return print("check(): you have run cells since this notebook was last saved: "
+                     "save it first (Ctrl+S), then run check() again")
+    try: report = check_notebook(path, run=run)
+    except CheckError as e: return print(f"check(): {e}")
+    from IPython.display import display
+    from dlcourse.tools.report import report_html
+    display({'text/plain': str(report), 'text/html': report_html(report)}, raw=True)
