@@ -67,6 +67,7 @@ def repo_copy(tmp_path):
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
 LESSON_SECONDS = {}   # each session run's time, for the summary at the end
+LESSON_CHECKS = {}    # dlcourse-check's summary of each session run
 PROGRAM_SECONDS = []  # the time of the tests that need Chromium or LibreOffice (setup, call and teardown)
 SESSION_START = []
 
@@ -85,6 +86,7 @@ def pytest_terminal_summary(terminalreporter):
     lessons, programs = sum(LESSON_SECONDS.values()), sum(PROGRAM_SECONDS)
     runs = ', '.join(f"{name[:2]} {secs:.0f} s" for name, secs in sorted(LESSON_SECONDS.items()))
     terminalreporter.write_line(f"lesson runs: {runs}; sum {lessons:.0f} s")
+    for name, summary in sorted(LESSON_CHECKS.items()): terminalreporter.write_line(f"  {name[:2]} checks: {summary}")
     if len(LESSON_SECONDS) < 6: return
     suite = time.monotonic() - SESSION_START[0]
     terminalreporter.write_line(f"suite: {suite:.0f} s, of which browser and LibreOffice tests {programs:.0f} s; "
@@ -113,6 +115,7 @@ def lesson_run(course):
             r = LessonRun(course/'clean'/name, course/'clean', lesson=course/'nbs'/name)
             LESSON_SECONDS[name] = time.monotonic() - start
             r.course, r.report = course, check_notebook(r.save())
+            LESSON_CHECKS[name] = r.report.summary()
             runs[name] = r
         return runs[name]
     yield run
