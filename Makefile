@@ -14,7 +14,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast setup export bench
+.PHONY: lab test test-fast setup export bench site site-serve
 
 setup: $(STAMP)
 
@@ -37,6 +37,14 @@ test: $(STAMP) $(LAB_OVERRIDES)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# The course as a website, from nbs/ as saved (nothing executed), into _site/; site-serve also serves it on 127.0.0.1.
+SITE_PORT ?= 8000
+site: $(STAMP)
+	$(BIN)/dlcourse-site
+
+site-serve: $(STAMP)
+	$(BIN)/dlcourse-site --serve --port $(SITE_PORT)
 
 # For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.
 # The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do.
