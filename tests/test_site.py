@@ -1,8 +1,9 @@
-"""The course's website (`make site`): built from nbs/ as saved, with a page per lesson and per tools notebook and no
-directive line; a notebook that cannot be read or a missing image stops the build with one line, and the last site
-stays as it was; in headless Chromium every page loads with nothing fetched from elsewhere, lesson 3's charts draw and
-answer a hover, the search finds lessons 1 and 5, and the menu's links all reach their pages."""
-import functools, http.server, shutil, subprocess, sys, threading
+"""The course's website (`make site`): built from nbs/ as saved, with no network at all, a page per lesson
+and per tools notebook and no directive line; a notebook that cannot be read or a missing image stops the build with
+one line, and the last site stays as it was; in headless Chromium every page loads with nothing fetched from
+elsewhere, lesson 3's charts draw and answer a hover, the search finds lessons 1 and 5, and the menu's links all reach
+their pages."""
+import functools, http.server, os, shutil, subprocess, sys, threading
 from contextlib import contextmanager
 from pathlib import Path
 import pytest
@@ -22,8 +23,11 @@ def site_course(dst):
 
 
 def make_site(course):
-    "`make site` in `course`, with this Python's environment (not installed again)"
-    return subprocess.run(['make', '-s', 'site', f'VENV={VENV}', '-o', f'{VENV}/.installed'], cwd=course,
+    """`make site` in `course`, with this Python's environment (not installed again), and no network at all: every
+    host it looks up or connects to is refused and written to `course/network.log` (tests/no_network/)"""
+    env = dict(os.environ, DLCOURSE_NETWORK_LOG=str(course/'network.log'),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT/'tests'/'no_network'), os.environ.get('PYTHONPATH')])))
+    return subprocess.run(['make', '-s', 'site', f'VENV={VENV}', '-o', f'{VENV}/.installed'], cwd=course, env=env,
                           capture_output=True, text=True)
 
 
@@ -33,6 +37,7 @@ def built(tmp_path_factory):
     course = site_course(tmp_path_factory.mktemp('site'))
     r = make_site(course)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert not (course/'network.log').exists(), "the build asked for " + (course/'network.log').read_text()
     return course, course/'_site'
 
 
