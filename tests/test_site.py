@@ -3,12 +3,12 @@ and per tools notebook and no directive line; a notebook that cannot be read or 
 one line, and the last site stays as it was; in headless Chromium every page loads with nothing fetched from
 elsewhere, lesson 3's charts draw and answer a hover, the search finds lessons 1 and 5, and the menu's links all reach
 their pages."""
-import functools, http.server, os, shutil, subprocess, sys, threading
-from contextlib import contextmanager
+import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from dlcourse.tools.notebook import lesson_notebooks, notebooks
+from dlcourse.tools.site import site_server
 from helpers import ROOT, course_copy
 
 ART = ROOT/'artifacts'/'site'
@@ -93,17 +93,6 @@ def test_a_missing_image_stops_the_build_naming_it(tmp_path):
     assert not (course/'_site').exists()
 
 
-@contextmanager
-def served(folder):
-    "`folder` served on 127.0.0.1 at a free port, in a thread; yields its address"
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args): pass
-    with http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(folder))) as s:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-        try: yield f'http://127.0.0.1:{s.server_port}/'
-        finally: s.shutdown()
-
-
 def search(page, base, words):
     "The pages the site's search lists for `words`"
     page.goto(f'{base}search.html?q={words}')
@@ -117,7 +106,7 @@ def test_every_page_in_a_browser_fetches_nothing_from_elsewhere(built):
     from dlcourse.tools.browser import chromium
     _, site = built
     ART.mkdir(parents=True, exist_ok=True)
-    with served(site) as base, chromium() as ctx:
+    with site_server(site) as base, chromium() as ctx:
         outside, errors = [], []
         ctx.route('**/*', lambda route: route.continue_() if route.request.url.startswith(base)
                   else (outside.append(route.request.url), route.abort()))

@@ -25,6 +25,12 @@ def image_diff(want, got):
     rgb[changed] = MARK
     return Image.fromarray(rgb), int(changed.sum())
 
+def _png_b64(img) -> str:
+    "PIL image `img` as base64 PNG text"
+    b = io.BytesIO()
+    img.save(b, 'PNG')
+    return base64.b64encode(b.getvalue()).decode()
+
 # %% ../../../nbs/tools/report.ipynb #668a8cc6
 def _marked(line, other) -> str:
     "`line` as HTML, each number that is not close to the number in the same place of `other` marked"
@@ -104,12 +110,6 @@ CSS = """
 .dlc-report mark{background:#ffd54f;color:#000}
 .dlc-report details.dlc-explain{border-left:3px solid var(--jp-brand-color1,#1976d2);padding-left:8px;margin:6px 0}
 """
-
-def _png_b64(img) -> str:
-    "PIL image `img` as base64 PNG text"
-    b = io.BytesIO()
-    img.save(b, 'PNG')
-    return base64.b64encode(b.getvalue()).decode()
 
 def _figure(b64, caption) -> str:
     src = ''.join(b64.split())

@@ -4,7 +4,8 @@
 
 # %% ../../../nbs/tools/site.ipynb #5a636c0f
 from __future__ import annotations
-import ast, functools, http.server, shutil, subprocess, sys, tempfile
+import ast, functools, http.server, shutil, subprocess, sys, tempfile, threading
+from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse
 from .notebook import NotebookError, code, directives, lesson_notebooks, load_nb, notebooks, save_nb
@@ -13,7 +14,7 @@ from .system import atomic
 
 # %% auto #0
 __all__ = ['PLOTLY', 'WIDGET', 'CONF', 'TEST_YOURSELF', 'HOME_MENUS', 'SiteError', 'web_output', 'api_docs', 'site_notebook',
-           'site_sources', 'build_site', 'serve_site', 'dlcourse_site']
+           'site_sources', 'build_site', 'site_server', 'serve_site', 'dlcourse_site']
 
 # %% ../../../nbs/tools/site.ipynb #f7da771b
 class SiteError(Exception):
@@ -159,13 +160,22 @@ def build_site(root, dest=None) -> Path:
     return dest
 
 # %% ../../../nbs/tools/site.ipynb #3d6a310e
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+
+@contextmanager
+def site_server(folder, port=0):
+    "`folder` served on 127.0.0.1:`port` (0: any free port) from a thread while the block runs; yields its address"
+    with http.server.ThreadingHTTPServer(('127.0.0.1', port), functools.partial(_Quiet, directory=str(folder))) as s:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+        try: yield f'http://127.0.0.1:{s.server_port}/'
+        finally: s.shutdown()
+
 def serve_site(folder, port=0):
-    "Serve `folder` on 127.0.0.1:`port` (0: any free port), printing the address, until interrupted"
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args): pass
-    with http.server.ThreadingHTTPServer(('127.0.0.1', port), functools.partial(Quiet, directory=str(folder))) as s:
-        print(f"dlcourse-site: serving {folder} on http://127.0.0.1:{s.server_port}/ (Ctrl+C to stop)", flush=True)
-        try: s.serve_forever()
+    "Serve `folder` on 127.0.0.1:`port`, printing the address, until interrupted"
+    with site_server(folder, port) as url:
+        print(f"dlcourse-site: serving {folder} on {url} (Ctrl+C to stop)", flush=True)
+        try: threading.Event().wait()
         except KeyboardInterrupt: pass
 
 @call_parse
