@@ -47,11 +47,13 @@ site-serve: $(STAMP)
 	$(BIN)/dlcourse-site --serve --port $(SITE_PORT)
 
 # For authors: after editing notebooks in nbs/, export lib/, refresh the saved outputs and the clean copies.
-# The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do.
+# The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do,
+# then again on variants of this CPU, each lesson recording how far its outputs moved (dlcourse-check's spread).
 export: $(STAMP)
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-test --save nbs/tools
 	$(BIN)/dlcourse-execute nbs/0*.ipynb
+	$(BIN)/dlcourse-spread nbs/0*.ipynb
 	$(BIN)/nbdev-clean
 	$(BIN)/dlcourse-clean --record-settings
 

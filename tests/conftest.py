@@ -66,6 +66,10 @@ def repo_copy(tmp_path):
 
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
+# The session's lesson runs take another numeric path through this CPU than the one the lessons were saved on, or that
+# dlcourse-spread measured (tools.spread.VARIANTS, one variable each): PyTorch without its vector instructions, on one
+# thread. Their last digits differ, as a learner's machine's do, and dlcourse-check must still find them the lesson's.
+SUITE_CPU = {'ATEN_CPU_CAPABILITY': 'default', 'OMP_NUM_THREADS': '1'}
 LESSON_SECONDS = {}   # each session run's time, for the summary at the end
 LESSON_CHECKS = {}    # dlcourse-check's summary of each session run
 PROGRAM_SECONDS = []  # the time of the tests that need Chromium or LibreOffice (setup, call and teardown)
@@ -85,7 +89,8 @@ def pytest_terminal_summary(terminalreporter):
     if not LESSON_SECONDS: return
     lessons, programs = sum(LESSON_SECONDS.values()), sum(PROGRAM_SECONDS)
     runs = ', '.join(f"{name[:2]} {secs:.0f} s" for name, secs in sorted(LESSON_SECONDS.items()))
-    terminalreporter.write_line(f"lesson runs: {runs}; sum {lessons:.0f} s")
+    cpu = ' '.join(f'{k}={v}' for k, v in SUITE_CPU.items())
+    terminalreporter.write_line(f"lesson runs ({cpu}): {runs}; sum {lessons:.0f} s")
     for name, summary in sorted(LESSON_CHECKS.items()): terminalreporter.write_line(f"  {name[:2]} checks: {summary}")
     if len(LESSON_SECONDS) < 6: return
     suite = time.monotonic() - SESSION_START[0]
@@ -102,17 +107,17 @@ def course(tmp_path_factory):
 @pytest.fixture(scope='session')
 def lesson_run(course):
     """`lesson_run(name)`: the clean copy of lesson `name`, run once per test session in a Jupyter kernel as a learner
-    runs it in JupyterLab, with the lesson's `#| hide` cells (its unit checks) run at their places, and saved as
-    JupyterLab saves it; then dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code
-    without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean
-    copy."""
+    runs it in JupyterLab, on the CPU variant `SUITE_CPU`, with the lesson's `#| hide` cells (its unit checks) run at
+    their places, and saved as JupyterLab saves it; then dlcourse-check's report of it against the lesson. The clean
+    copy holds the lesson's code without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson,
+    its unit checks and its clean copy."""
     from dlcourse.tools.check import check_notebook
     runs = {}
     def run(name):
         if name not in runs:
             for dep in LESSON_NEEDS.get(name, []): run(dep)
             start = time.monotonic()
-            r = LessonRun(course/'clean'/name, course/'clean', lesson=course/'nbs'/name)
+            r = LessonRun(course/'clean'/name, course/'clean', env=SUITE_CPU, lesson=course/'nbs'/name)
             LESSON_SECONDS[name] = time.monotonic() - start
             r.course, r.report = course, check_notebook(r.save())
             LESSON_CHECKS[name] = r.report.summary()

@@ -1,11 +1,13 @@
 "dlcourse-check: a learner's clean notebook compared, cell by cell, with the lesson's saved outputs."
-import os, shutil, subprocess
+import os, re, shutil, subprocess
 from dataclasses import asdict
 import pytest
 from fastcore.nbio import mk_cell, new_nb, read_nb
-from helpers import ROOT, cmd, write_default_settings
+from dlcourse.tools.notebook import load_nb
+from helpers import ROOT, SETTING_VARS, cmd, course_copy, write_default_settings
 
 LESSONS = sorted(p.name for p in (ROOT/'clean').glob('*.ipynb') if '.learner-' not in p.name)
+TRAINS = ('02_training.ipynb', '06_nlp.ipynb')   # whose outputs come from a training long enough to move on another CPU
 DICE = ["import random\nfrom dlcourse.tools.settings import course_settings\nrandom.seed(course_settings().seed)",
         "rolls = [random.randint(1, 6) for _ in range(5)]\nrolls",
         "print('total:', sum(rolls))"]
@@ -62,6 +64,7 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     cells = r.report.cells
     bad = [x.line() for x in cells if not x.status.matches and x.status != Status.NOT_COMPARABLE]
     assert not bad, '\n'.join(bad) + '\n' + r.report.summary()
+    if 'device_note(' in r.path.read_text(): assert r.report.cpu.startswith('Your CPU: '), r.report.why()
     live = [x for x in cells if x.status == Status.NOT_COMPARABLE]
     why = ("depends on this machine's speed (#| timing)", 'widget or progress bar')
     assert all(x.detail in why for x in live), [x.line() for x in live]
@@ -69,6 +72,25 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     c = check(r.path, cwd=r.course)
     assert c.returncode == 0, c.stdout[-3000:] + c.stderr[-2000:]
     assert 'everything you ran matches the lesson' in c.stdout
+
+
+@pytest.mark.parametrize('name', LESSONS)
+def test_the_lessons_spread_fits_its_saved_outputs(name):
+    """The spread that dlcourse-spread recorded in the lesson (make export) is that of its saved outputs: it names code
+    cells, with a range holding each number they print, or VARIES; a lesson that trains has one"""
+    from dlcourse.tools.check import VARIES, cell_outputs, numbers
+    from dlcourse.tools.spread import VARIANTS
+    lesson = load_nb(ROOT/'nbs'/name)
+    spread = lesson.metadata.get('dlcourse', {}).get('spread')
+    assert spread and set(spread['variants']) <= set(VARIANTS), f"{name}: run make export (dlcourse-spread)"
+    cells = {c.id: c for c in lesson.cells if c.cell_type == 'code'}
+    for id_, entry in spread['cells'].items():
+        text = cell_outputs(cells[id_]).text
+        if entry.get('text', VARIES) != VARIES:
+            assert len(entry['text']) == len(numbers(text)), (id_, "make export again: the spread is stale")
+            assert all(lo <= v <= hi for (lo, hi), v in zip(entry['text'], numbers(text))), id_
+        assert entry.get('images', VARIES) == VARIES or 0 < entry['images'] <= 1, id_
+    if name in TRAINS: assert spread['cells'], f"{name} trains, and nothing moved on {list(spread['variants'])}"
 
 
 def test_malformed_notebook(tmp_path):
@@ -130,3 +152,61 @@ def test_other_settings_are_named_and_expected(dice_saved):
     assert lines[0] == "Your settings differ from the lesson's: seed = 7 (the lesson's: 42)", lines[:2]
     assert r.returncode == 3, r.stdout[-2000:]
     assert lines[-1].endswith('as expected with your settings (seed changed): not mistakes.'), lines[-1]
+
+
+# What a learner might get wrong in lesson 2, planted in its clean copy: (the code they change, what they write)
+WRONG_LABELS = """dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=lambda f: f.stem[-2],
+                   splitter=RandomSplitter(valid_pct=0.2, seed=s.seed), item_tfms=[Resize(s.img_size)])"""
+MISTAKES = {
+    'one epoch instead of four': ('learn.fit_one_cycle(s.epochs, 1e-2)', 'learn.fit_one_cycle(1, 1e-2)'),
+    'a learning rate 100 times too large': ('learn.fit_one_cycle(s.epochs, 1e-2)', 'learn.fit_one_cycle(s.epochs, 1)'),
+    'labels from the file names': ('dblock = course_datablock(s)', WRONG_LABELS),
+}
+UNTIL = 'learn.validate()'   # the cells up to the error rate: the mistakes show there
+
+
+@pytest.fixture(scope='module')
+def planted(tmp_path_factory):
+    """{mistake: dlcourse-check's report} for lesson 2's clean copy with each mistake of MISTAKES planted in it, run in
+    one Jupyter kernel up to the error rate and saved, as a learner's JupyterLab would"""
+    import nbformat
+    from dlcourse.tools.check import check_notebook
+    from dlcourse.tools.kernel import Kernel
+    course = course_copy(tmp_path_factory.mktemp('mistakes'))
+    nb = nbformat.read(course/'clean/02_training.ipynb', as_version=4)
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    code = code[:next(i for i, c in enumerate(code) if UNTIL in c.source) + 1]
+    res = {}
+    with Kernel(course/'clean', {**{k: None for k in SETTING_VARS}, 'DLCOURSE_CHECKING': '1'}, timeout=900) as k:
+        for name, (old, new) in MISTAKES.items():
+            mine = nbformat.from_dict(dict(nb, cells=[dict(c, outputs=[]) for c in code]))
+            hit, = [c for c in mine.cells if old in c.source]
+            hit.source = hit.source.replace(old, new)
+            for c in mine.cells: k.run_cell(c)
+            path = course/'clean'/f"02_{name.replace(' ', '_')}.ipynb"
+            nbformat.write(mine, path)
+            res[name] = check_notebook(path)
+    return res
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('mistake', MISTAKES)
+def test_a_mistake_in_lesson2_is_different(planted, mistake):
+    """A learner's mistake moves the error rate outside the spread of the lesson's runs on other CPUs: the check says
+    different, with the learner's number beside the lesson's, and exits 1"""
+    from dlcourse.tools.check import Exit, Status
+    report = planted[mistake]
+    assert report.exit_status == Exit.DIFFERENT, str(report)
+    cell, = [c for c in report.cells if UNTIL in c.source]
+    assert cell.status == Status.DIFFERENT and not cell.changed, cell.line()
+    mine = re.search(r'error rate: ([\d.]+)', cell.got.text).group(1)
+    theirs = re.search(r'error rate: ([\d.]+)', cell.want.text).group(1)
+    assert mine in cell.detail and theirs in cell.detail, cell.line()
+    assert [c.changed for c in report.cells].count(True) == 1, str(report)
+
+
+def test_spread_command_names_a_missing_lesson(tmp_path):
+    r = subprocess.run([cmd('dlcourse-spread'), str(tmp_path/'nowhere.ipynb')], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1 and r.stdout == ''
+    assert r.stderr.strip().startswith('dlcourse-spread: ') and 'nowhere.ipynb' in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr

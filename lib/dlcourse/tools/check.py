@@ -5,16 +5,19 @@
 # %% ../../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
 import base64, io, math, os, re, sys
+import html as html_lib
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from pathlib import Path
 from fastcore.script import call_parse
 from .notebook import NotebookError, code, load_nb
-from .machine import machine_diff, run_facts
+from .machine import cpu_diff, machine_diff, run_facts
 
 # %% auto #0
-__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'CheckError', 'Status', 'Exit', 'tokens', 'CellOutputs', 'cell_outputs', 'compare_text',
-           'compare_image', 'compare_cell', 'CellReport', 'Report', 'check_notebook', 'dlcourse_check', 'check']
+__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'SPREAD_MARGIN', 'VARIES_AT', 'VARIES', 'VARIED', 'CheckError', 'Status', 'Exit', 'tokens',
+           'CellOutputs', 'cell_outputs', 'compare_text', 'image_change', 'compare_image', 'compare_cell', 'numbers',
+           'cell_scale', 'varies', 'in_spread', 'shape', 'compare_spread', 'image_spread', 'CellReport', 'Report',
+           'check_notebook', 'dlcourse_check', 'check']
 
 # %% ../../../nbs/tools/check.ipynb #c9cdd014
 class CheckError(Exception):
@@ -22,18 +25,24 @@ class CheckError(Exception):
 
 RTOL, ATOL = 1e-2, 1e-6       # numbers within 1% (or 1e-6 of each other) are close
 IMG_TOL = 0.02                # images whose drawn pixels differ in under 2% are close (see compare_image)
+SPREAD_MARGIN = 2.0           # a number may lie outside the range of the lesson's runs by twice their spread
+VARIES_AT = 0.5               # ...unless one of its cell's numbers moved by half its size or more: then the cell varies
+VARIES = 'varies'             # the spread of an output whose runs differed in more than their numbers
+VARIED = "varies from machine to machine: the lesson's own runs on other CPUs differ here too"
 
 # %% ../../../nbs/tools/check.ipynb #5a7c0b02
 class Status(Enum):
     "How the outputs of one of your cells compare with the lesson's"
     SAME = 'same'
     CLOSE = 'close'                     # numbers within the tolerance
+    SPREAD = 'within spread'            # numbers within the spread of the lesson's runs on other CPUs
+    VARIES = 'varies'                   # an output that varied between the lesson's own runs: varies from machine to machine
     DIFFERENT = 'different'
     NOT_COMPARABLE = 'not comparable'   # a widget, a progress bar or a timing: cannot match by nature
     NOT_RUN = 'not run'
 
     @property
-    def matches(self) -> bool: return self in (Status.SAME, Status.CLOSE)
+    def matches(self) -> bool: return self in (Status.SAME, Status.CLOSE, Status.SPREAD, Status.VARIES)
 
 class Exit(IntEnum):
     "The exit status of `dlcourse-check`"
@@ -45,6 +54,7 @@ class Exit(IntEnum):
 # %% ../../../nbs/tools/check.ipynb #6a404d3c
 _num_re = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
 _token_re = re.compile(rf'0x[0-9a-fA-F]+|\d+:\d\d(?::\d\d)?|{_num_re}|\w+|[^\w\s]')
+_timing = re.compile(r'\d+:\d\d(?::\d\d)?')
 _time_header = re.compile(r'^(time|times|seconds|secs|sec|s|ms|duration|elapsed|wall)$', re.I)
 
 def _mask_line(line, spans):
@@ -66,7 +76,7 @@ def _mask_timing_columns(text):
 
 def _token(t):
     "One token as `tokens` gives it"
-    if t.startswith('0x') or ':' in t or set(t) == {'~'}: return '<masked>'
+    if t.startswith('0x') or _timing.fullmatch(t) or set(t) == {'~'}: return '<masked>'
     return float(t) if re.fullmatch(_num_re, t) else t
 
 def tokens(text) -> list:
@@ -79,12 +89,22 @@ _widget_mime = 'application/vnd.jupyter.widget-view+json'
 _plotly_mime = 'application/vnd.plotly.v1+json'
 _display_obj = re.compile(r'^<IPython\.core\.display\.\w+ object>$')
 
+def _unhtml(s): return html_lib.unescape(re.sub(r'(?s)<[^>]+>', ' ', s))
+
+def _table_text(table) -> str:
+    "An HTML table as text: a line per row, its cells two spaces apart, the values under a timing header as `~`"
+    rows = [[' '.join(_unhtml(c).split()) for _, c in re.findall(r'(?is)<t([hd])\b[^>]*>(.*?)</t\1>', tr)]
+            for tr in re.findall(r'(?is)<tr\b.*?</tr>', table)]
+    timed = {i for r in rows for i, c in enumerate(r) if _time_header.match(c)}
+    hide = lambda i, c: i in timed and re.fullmatch(f'{_num_re}|{_timing.pattern}', c)
+    return '\n'.join('  '.join('~' if hide(i, c) else c for i, c in enumerate(r)) for r in rows)
+
 def _html_text(html):
-    "The text of an HTML output, without styles, scripts or progress bars"
-    import html as _h
+    "The text of an HTML output, without styles, scripts or progress bars, each table row on a line of its own"
     html = re.sub(r'(?is)<(style|script)\b.*?</\1>', ' ', html)
     html = re.sub(r'(?is)<div>\s*<progress\b.*?</div>', ' ', html)
-    return _h.unescape(re.sub(r'(?s)<[^>]+>', ' ', html))
+    html = re.sub(r'(?is)<table\b.*?</table>', lambda m: '\n' + _table_text(m.group()) + '\n', html)
+    return _unhtml(html)
 
 @dataclass
 class CellOutputs:
@@ -177,14 +197,20 @@ def _changed_share(a, b) -> float:
     drawn = (a < 0.9) | (b < 0.9)
     return float((np.abs(a - b) > 0.2)[drawn].mean()) if drawn.any() else 0.
 
+def image_change(want, got) -> float | None:
+    "The share of drawn pixels that changed between base64 PNGs `want` and `got`; None where their shapes differ"
+    a, b = _image(want), _image(got)
+    if a.size == b.size and a.tobytes() == b.tobytes(): return 0.
+    ratio = a.size[0] / b.size[0]
+    return None if abs(a.size[1] / b.size[1] - ratio) > 0.02 * ratio else _changed_share(a, b)
+
+def _size(b64) -> str: return '{}x{}'.format(*_image(b64).size)
+
 def compare_image(want, got):
     "(`Status`, why) for two base64 PNGs, alike up to a uniform scale and within `IMG_TOL` of their drawn pixels"
-    a, b = _image(want), _image(got)
-    if a.size == b.size and a.tobytes() == b.tobytes(): return Status.SAME, ''
-    ratio = a.size[0] / b.size[0]
-    if abs(a.size[1] / b.size[1] - ratio) > 0.02 * ratio:
-        return Status.DIFFERENT, f"image size {b.size[0]}x{b.size[1]}, expected {a.size[0]}x{a.size[1]}"
-    share = _changed_share(a, b)
+    share = image_change(want, got)
+    if share is None: return Status.DIFFERENT, f"image size {_size(got)}, expected {_size(want)}"
+    if share == 0: return Status.SAME, ''
     if share < IMG_TOL: return Status.CLOSE, ''
     return Status.DIFFERENT, f"image differs: {share:.0%} of its drawn pixels changed"
 
@@ -205,38 +231,134 @@ def _no_match(want, got) -> bool:
     if (want.widget_or_progress or got.widget_or_progress) and not (want.text.strip() or want.images): return True
     return got.widget_or_progress and not got.text.strip() and not got.images
 
-def _compare_images(want, got, status):
-    "(`Status`, why) for the images of two cells whose text compared as `status`"
-    if len(want.images) != len(got.images):
-        return Status.DIFFERENT, f"{len(got.images)} images, expected {len(want.images)}"
-    for a, b in zip(want.images, got.images):
-        s, d = compare_image(a, b)
-        if s == Status.DIFFERENT: return s, d
-        if s == Status.CLOSE: status = Status.CLOSE
-    return status, ''
+_RANK = [Status.SAME, Status.CLOSE, Status.SPREAD, Status.VARIES, Status.DIFFERENT]
 
-def _compare_charts(want, got):
+def _worse(a, b):
+    "Of two (`Status`, detail) results, the one further from the lesson"
+    return b if _RANK.index(b[0]) > _RANK.index(a[0]) else a
+
+def _compare_images(want, got, spread=None):
+    "(`Status`, why) for the images of two cells; `spread`: how the lesson's runs drew them"
+    if len(want.images) != len(got.images):
+        if spread == VARIES: return Status.VARIES, VARIED
+        return Status.DIFFERENT, f"{len(got.images)} images, expected {len(want.images)}"
+    res = Status.SAME, ''
+    for a, b in zip(want.images, got.images):
+        s = compare_image(a, b)
+        if s[0] == Status.DIFFERENT and spread is not None: s = image_spread(a, b, spread)
+        res = _worse(res, s)
+    return res
+
+def _compare_charts(want, got, spread=None):
     "(`Status`, why) for the plotly charts of two cells, compared by the data they show"
-    if len(want.charts) != len(got.charts):
-        return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
-    data = lambda c: _decode_plotly_arrays(c.get('data'))
-    if all(_close(data(a), data(b)) for a, b in zip(want.charts, got.charts)): return Status.SAME, ''
+    if len(want.charts) == len(got.charts):
+        data = lambda c: _decode_plotly_arrays(c.get('data'))
+        if all(_close(data(a), data(b)) for a, b in zip(want.charts, got.charts)): return Status.SAME, ''
+    if spread == VARIES: return Status.VARIES, VARIED
+    if len(want.charts) != len(got.charts): return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
     return Status.DIFFERENT, "the chart shows other data"
 
-def compare_cell(want: CellOutputs, got: CellOutputs):
-    "(`Status`, detail) for the lesson's outputs `want` of a cell and yours, `got`"
+def compare_cell(want: CellOutputs, got: CellOutputs, spread=None):
+    "(`Status`, detail) for the lesson's outputs `want` of a cell and yours, `got`; `spread`: how its runs varied"
+    spread = spread or {}
     if got.empty and not want.empty: return Status.NOT_RUN, 'no output (the lesson has some)'
     if want.error or got.error:
         if want.error == got.error: return Status.SAME, f"raised {got.error}"
         return Status.DIFFERENT, f"raised {got.error}" if got.error else f"expected it to raise {want.error}"
     if _no_match(want, got): return Status.NOT_COMPARABLE, 'widget or progress bar'
-    status, detail = compare_text(want.text, got.text)
-    if status == Status.DIFFERENT: return status, detail
+    res = compare_text(want.text, got.text)
+    if res[0] == Status.DIFFERENT and 'text' in spread: res = compare_spread(want.text, got.text, spread['text'])
+    if res[0] == Status.DIFFERENT: return res
     if want.widget_or_progress or got.widget_or_progress: return Status.NOT_COMPARABLE, 'widget or progress bar'
-    status, detail = _compare_images(want, got, status)
-    if status == Status.DIFFERENT: return status, detail
-    charts, detail = _compare_charts(want, got)
-    return (charts, detail) if charts == Status.DIFFERENT else (status, '')
+    res = _worse(res, _compare_images(want, got, spread.get('images')))
+    res = _worse(res, _compare_charts(want, got, spread.get('charts')))
+    return res if res[0] != Status.CLOSE else (Status.CLOSE, '')
+
+# %% ../../../nbs/tools/check.ipynb #9ad93604
+def numbers(text) -> list:
+    "The numbers in `text`, in order, as `tokens` reads them"
+    return [t for t in tokens(text) if isinstance(t, float)]
+
+def cell_scale(spread) -> float:
+    "The largest move of a number between the lesson's runs, relative to its size, in a cell's `spread`"
+    return max(((hi - lo) / max(abs(lo), abs(hi)) for lo, hi in spread if hi != lo), default=0.)
+
+def varies(spread) -> bool:
+    "Did the lesson's runs move in more than a range holds: other words, a whole number, a number by half its size?"
+    if spread == VARIES: return True
+    whole = any(lo != hi and float(lo).is_integer() and float(hi).is_integer() for lo, hi in spread)
+    return whole or cell_scale(spread) >= VARIES_AT
+
+def in_spread(v, lo, hi, scale=0.) -> bool:
+    "Is `v` within `lo`..`hi`, widened by `SPREAD_MARGIN` times their spread (at least `scale` of their size)?"
+    size = max(abs(lo), abs(hi))
+    spread = hi - lo if lo == hi and float(lo).is_integer() else max(hi - lo, scale * size)
+    pad = SPREAD_MARGIN * spread + max(RTOL * size, ATOL)
+    return lo - pad <= v <= hi + pad
+
+# %% ../../../nbs/tools/check.ipynb #f0f5a879
+def _plural(n, word): return f"{n} {word}{'s' if n > 1 else ''}"
+def _fmt(x) -> str: return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6g}"
+
+def _columns(head, toks):
+    "The column names of a table row `toks` under header `head` (one more cell: an index), or None"
+    if head and len(toks) == len(head): return head
+    if head and len(toks) == len(head) + 1: return [''] + head
+
+def _row_labels(toks, cols) -> list:
+    "'row, column' for each number of table row `toks`: the row named by its first word, else its first column"
+    name = next((t for t in toks if isinstance(t, str) and t != '<masked>'), None)
+    name = name or f"{cols[0]} {_fmt(toks[0])}".strip()
+    return [f"{name}, {col}" for t, col in zip(toks, cols) if isinstance(t, float)]
+
+def _labels(text) -> list:
+    "For each number of `text`, what names it: its table's row and column, else the words before it on its line"
+    res, head = [], None
+    for line in _lines(text):
+        found = [(m, _token(m.group())) for m in _token_re.finditer(line)]
+        toks = [t for _, t in found]
+        if len(toks) > 1 and all(isinstance(t, str) for t in toks): head = toks
+        if cols := _columns(head, toks):
+            res += _row_labels(toks, cols)
+            continue
+        start = 0
+        for m, t in found:
+            if not isinstance(t, float): continue
+            said = line[start:m.start()].strip(" :=,;'\"([{")
+            res.append(said if re.search('[^\\W\\d]', said) else repr(_short(line, 40)))
+            start = m.end()
+    return res
+
+def _moved(label, got, want, lo, hi) -> str:
+    "A number of yours beside the lesson's and the range of its runs"
+    return f"{label} {_fmt(got)}: the lesson's {_fmt(want)}, its runs {_fmt(lo)}–{_fmt(hi)}"
+
+def shape(toks) -> list:
+    "Tokens `toks` with each number as None: what two outputs within a spread share"
+    return [None if isinstance(t, float) else t for t in toks]
+
+def compare_spread(want, got, spread):
+    "(`Status`, detail) for texts `want` and `got` beyond the tolerance, against `spread`, the lesson's runs"
+    if varies(spread): return Status.VARIES, VARIED
+    tw, tg = tokens(want), tokens(got)
+    if shape(tw) != shape(tg) or len(numbers(want)) != len(spread): return compare_text(want, got)
+    moved, scale = [], cell_scale(spread)
+    for (lo, hi), a, b, label in zip(spread, numbers(want), numbers(got), _labels(got)):
+        if not in_spread(b, lo, hi, scale): return Status.DIFFERENT, _moved(label, b, a, lo, hi)
+        if not _close(a, b): moved.append(_moved(label, b, a, lo, hi))
+    if not moved: return Status.CLOSE, ''
+    more = f" (and {_plural(len(moved) - 1, 'other number')} within the spread)" if len(moved) > 1 else ''
+    return Status.SPREAD, moved[0] + more
+
+# %% ../../../nbs/tools/check.ipynb #51d911a3
+def image_spread(want, got, spread):
+    "(`Status`, why) for PNGs `want` and `got` against `spread`, the largest change in the lesson's runs (or `VARIES`)"
+    if spread == VARIES or spread >= VARIES_AT: return Status.VARIES, VARIED
+    share = image_change(want, got)
+    if share is None: return compare_image(want, got)
+    if share < IMG_TOL: return Status.CLOSE, ''
+    why = f"image: {share:.0%} of its drawn pixels changed, its runs up to {spread:.0%}"
+    return (Status.SPREAD if share <= spread * (1 + SPREAD_MARGIN) + IMG_TOL else Status.DIFFERENT), why
 
 # %% ../../../nbs/tools/check.ipynb #5196487c
 def _lesson_path(nb, path) -> Path:
@@ -271,17 +393,17 @@ class CellReport:
         first = self.source.strip().splitlines()[0] if self.source.strip() else ''
         status = f"changed code, {self.status.value}" if self.changed else self.status.value
         res = f"[{self.idx:>2}] {status:<16} {first[:60]}"
-        return res + (f"\n       {self.detail}" if self.detail and not self.status.matches else '')
+        return res + (f"\n       {self.detail}" if self.detail and self.status not in (Status.SAME, Status.CLOSE) else '')
 
 # %% ../../../nbs/tools/check.ipynb #7f24f4a3
-def _cell_report(idx, cell, ref, explanation='') -> CellReport:
-    "The report of code cell `cell` against `ref`, its cell in the lesson (None where it has none)"
+def _cell_report(idx, cell, ref, explanation='', spread=None) -> CellReport:
+    "The report of code cell `cell` against `ref`, its cell in the lesson (None where it has none), and its `spread`"
     got = cell_outputs(cell)
     if ref is None: return CellReport(idx, cell.source, Status.NOT_COMPARABLE, 'not in the lesson (a cell you added)',
                                       changed=True, got=got)
     want = cell_outputs(ref)
     if 'timing' in ref.directives: status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (#| timing)"
-    else: status, detail = compare_cell(want, got)
+    else: status, detail = compare_cell(want, got, spread)
     return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref), want=want, got=got,
                       explanation=explanation)
 
@@ -297,9 +419,11 @@ def _cell_reports(mine, lesson) -> list:
     "A `CellReport` for each code cell of clean notebook `mine` but its check() cell, paired by id, else by code"
     ref = [c for c in lesson.cells if c.cell_type == 'code']
     by_id, by_code, prose = {c.id: c for c in ref}, {code(c): c for c in ref}, _prose_before(lesson)
+    spread = lesson.metadata.get('dlcourse', {}).get('spread', {}).get('cells', {})
     cells = [c for c in mine.cells if c.cell_type == 'code' and c.get('id') != 'dlcourse-check']
     pairs = [(c, by_id.get(c.get('id')) or by_code.get(code(c))) for c in cells]
-    return [_cell_report(i, c, r, prose.get(r.get('id'), '') if r else '') for i, (c, r) in enumerate(pairs, 1)]
+    return [_cell_report(i, c, r, prose.get(r.get('id'), '') if r else '', spread.get(r.get('id')) if r else None)
+            for i, (c, r) in enumerate(pairs, 1)]
 
 # %% ../../../nbs/tools/check.ipynb #55be71a8
 def _run_copy(nb, folder, timeout=None):
@@ -322,8 +446,6 @@ def _settings_diff(lesson, path) -> dict:
     return {k: (v, mine.get(k)) for k, v in saved.items() if mine.get(k) != v}
 
 # %% ../../../nbs/tools/check.ipynb #1872ea1c
-def _plural(n, word): return f"{n} {word}{'s' if n > 1 else ''}"
-
 @dataclass
 class Report:
     "What the check of a clean copy found: its cells, and the settings and machine facts that differ from the lesson's"
@@ -331,6 +453,7 @@ class Report:
     cells: list                                    # a `CellReport` for each code cell
     settings: dict = field(default_factory=dict)   # {key: (the lesson's value, yours)}
     machine: list = field(default_factory=list)    # a sentence for each fact that differs (`machine_diff`)
+    cpu: str = ''                                  # the sentence naming another CPU (`cpu_diff`): not a reason by itself
 
     @property
     def failed(self) -> list:
@@ -344,9 +467,10 @@ class Report:
         return Exit.EXPECTED if self.settings or self.machine else Exit.DIFFERENT
 
     def why(self) -> str:
-        "The line naming the settings and then the machine facts that differ from the lesson's ('' where none do)"
+        "The line naming the settings, the machine facts and the CPU that differ from the lesson's ('' where none do)"
         keys = ', '.join(f"{k} = {mine} (the lesson's: {v})" for k, (v, mine) in self.settings.items())
-        return '; '.join(([f"Your settings differ from the lesson's: {keys}"] if self.settings else []) + self.machine)
+        said = ([f"Your settings differ from the lesson's: {keys}"] if self.settings else []) + self.machine
+        return '; '.join(said + ([self.cpu] if self.cpu else []))
 
     def summary(self) -> str:
         "One line: how many cells of each kind, and the verdict"
@@ -381,8 +505,9 @@ def check_notebook(path, run=False, timeout=None) -> Report:
     if run: nb = _run_copy(nb, Path(path).parent, timeout)
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
-    machine = machine_diff(run_facts(lesson), run_facts(nb))
-    return Report(Path(path), _cell_reports(nb, lesson), _settings_diff(lesson, path), machine)
+    theirs, mine = run_facts(lesson), run_facts(nb)
+    return Report(Path(path), _cell_reports(nb, lesson), _settings_diff(lesson, path), machine_diff(theirs, mine),
+                  cpu_diff(theirs, mine))
 
 # %% ../../../nbs/tools/check.ipynb #a8628dfe
 def _write_html(report, dest):

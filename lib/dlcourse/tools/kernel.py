@@ -14,7 +14,7 @@ from .system import atomic, OFFLINE_CPU
 from .notebook import directives
 
 # %% auto #0
-__all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'save_outputs', 'dlcourse_execute']
+__all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'run_lesson', 'save_outputs', 'dlcourse_execute']
 
 # %% ../../../nbs/tools/kernel.ipynb #4c53793e
 class KernelError(RuntimeError):
@@ -84,9 +84,8 @@ def _drop_widget_views(cell):
     for o in cell.get('outputs', []):
         if _WIDGET in o.get('data', {}) and set(o['data']) - {_WIDGET, 'text/plain'}: del o['data'][_WIDGET]
 
-def save_outputs(path, env=None, timeout=None):
-    "Save the notebook at `path` with its outputs, run in a kernel in its folder on `OFFLINE_CPU`, unless a cell raised"
-    from nbdev.config import get_config
+def run_lesson(path, env=None, timeout=None):
+    "The notebook at `path` run in a kernel in its folder on `OFFLINE_CPU` (and `env`), or a `KernelError`"
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, {**OFFLINE_CPU, **(env or {})}, timeout, skip=_eval_false)
@@ -94,6 +93,13 @@ def save_outputs(path, env=None, timeout=None):
     if bad:
         i, e = bad[0]
         raise KernelError(f"{path.name}: cell {i} raised {e['ename']}: {e['evalue']}".splitlines()[0])
+    return nb
+
+def save_outputs(path, env=None, timeout=None):
+    "Save the notebook at `path` with its outputs, run in a kernel in its folder on `OFFLINE_CPU`, unless a cell raised"
+    from nbdev.config import get_config
+    path = Path(path).resolve()
+    nb = run_lesson(path, env, timeout)
     nb.metadata.pop('widgets', None)
     for c in nb.cells: _drop_widget_views(c)
     cfg = get_config(path.parent)

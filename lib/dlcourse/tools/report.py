@@ -156,7 +156,8 @@ def _row(r) -> str:
     first = r.source.strip().splitlines()[0] if r.source.strip() else ''
     head = f'<summary>{_chip(r)} [{r.idx}] <code>{html.escape(_short(first, 80))}</code></summary>'
     code = f'<pre class="dlc-code">{html.escape(r.source)}</pre>'
-    if not _differs(r): return f'<details class="dlc-cell">{head}{code}</details>'
+    moved = f'<p class="dlc-detail">{html.escape(r.detail)}</p>' if r.status in (Status.SPREAD, Status.VARIES) else ''
+    if not _differs(r): return f'<details class="dlc-cell">{head}{moved}{code}</details>'
     body = ''.join(_what_differs(r) + [code, _explanation(r.explanation)])
     return f'<details class="dlc-cell dlc-open" open>{head}{body}</details>'
 
