@@ -46,7 +46,7 @@ def quoted(nb) -> list:
 
 
 def printed(nb, ids=None) -> set:
-    "Every number in the text of the outputs of notebook `nb` (of its cells `ids`, if given), as dlcourse-check reads it"
+    "Every number in the text of the outputs of notebook `nb` (of its cells `ids`, if given), as dlcourse-check reads"
     res = set()
     for c in nb.cells:
         if c.cell_type != 'code' or (ids is not None and c.get('id') not in ids): continue

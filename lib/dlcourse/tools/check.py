@@ -36,7 +36,7 @@ class Status(Enum):
     SAME = 'same'
     CLOSE = 'close'                     # numbers within the tolerance
     SPREAD = 'within spread'            # numbers within the spread of the lesson's runs on other CPUs
-    VARIES = 'varies'                   # an output that varied between the lesson's own runs: varies from machine to machine
+    VARIES = 'varies'                   # an output that moved in the lesson's own runs: varies from machine to machine
     DIFFERENT = 'different'
     NOT_COMPARABLE = 'not comparable'   # a widget, a progress bar or a timing: cannot match by nature
     NOT_RUN = 'not run'
@@ -255,7 +255,8 @@ def _compare_charts(want, got, spread=None):
         data = lambda c: _decode_plotly_arrays(c.get('data'))
         if all(_close(data(a), data(b)) for a, b in zip(want.charts, got.charts)): return Status.SAME, ''
     if spread == VARIES: return Status.VARIES, VARIED
-    if len(want.charts) != len(got.charts): return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
+    if len(want.charts) != len(got.charts):
+        return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
     return Status.DIFFERENT, "the chart shows other data"
 
 def compare_cell(want: CellOutputs, got: CellOutputs, spread=None):
@@ -393,7 +394,8 @@ class CellReport:
         first = self.source.strip().splitlines()[0] if self.source.strip() else ''
         status = f"changed code, {self.status.value}" if self.changed else self.status.value
         res = f"[{self.idx:>2}] {status:<16} {first[:60]}"
-        return res + (f"\n       {self.detail}" if self.detail and self.status not in (Status.SAME, Status.CLOSE) else '')
+        said = self.detail and self.status not in (Status.SAME, Status.CLOSE)
+        return res + (f"\n       {self.detail}" if said else '')
 
 # %% ../../../nbs/tools/check.ipynb #7f24f4a3
 def _cell_report(idx, cell, ref, explanation='', spread=None) -> CellReport:
@@ -453,7 +455,7 @@ class Report:
     cells: list                                    # a `CellReport` for each code cell
     settings: dict = field(default_factory=dict)   # {key: (the lesson's value, yours)}
     machine: list = field(default_factory=list)    # a sentence for each fact that differs (`machine_diff`)
-    cpu: str = ''                                  # the sentence naming another CPU (`cpu_diff`): not a reason by itself
+    cpu: str = ''                                  # the sentence naming another CPU (`cpu_diff`): no reason itself
 
     @property
     def failed(self) -> list:

@@ -85,7 +85,7 @@ def _drop_widget_views(cell):
         if _WIDGET in o.get('data', {}) and set(o['data']) - {_WIDGET, 'text/plain'}: del o['data'][_WIDGET]
 
 def run_lesson(path, env=None, timeout=None):
-    "The notebook at `path` run in a kernel in its folder on `OFFLINE_CPU` (and `env`), or a `KernelError`"
+    "The notebook at `path` as run in a kernel in its folder on `OFFLINE_CPU` (and `env`) and saved, or a `KernelError`"
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, {**OFFLINE_CPU, **(env or {})}, timeout, skip=_eval_false)
@@ -93,6 +93,8 @@ def run_lesson(path, env=None, timeout=None):
     if bad:
         i, e = bad[0]
         raise KernelError(f"{path.name}: cell {i} raised {e['ename']}: {e['evalue']}".splitlines()[0])
+    nb.metadata.pop('widgets', None)
+    for c in nb.cells: _drop_widget_views(c)
     return nb
 
 def save_outputs(path, env=None, timeout=None):
@@ -100,8 +102,6 @@ def save_outputs(path, env=None, timeout=None):
     from nbdev.config import get_config
     path = Path(path).resolve()
     nb = run_lesson(path, env, timeout)
-    nb.metadata.pop('widgets', None)
-    for c in nb.cells: _drop_widget_views(c)
     cfg = get_config(path.parent)
     clean_nb(nb, allowed_metadata_keys=cfg.get('allowed_metadata_keys'),
              allowed_out_metadata_keys=cfg.get('allowed_out_metadata_keys'))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import platform, shutil, sys, tempfile, time
 from pathlib import Path
 from fastcore.script import call_parse
-from .check import VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, numbers, shape, tokens
+from .check import (VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, numbers, shape,
+                                  tokens)
 from .kernel import KernelError, run_lesson
 from .notebook import NotebookError, directives, load_nb, save_nb
 from .settings import project_root
@@ -71,7 +72,8 @@ def measure_spread(lesson, runs) -> dict:
 # %% ../../../nbs/tools/spread.ipynb #4d407e55
 def _course_copy(root, dst) -> Path:
     "A copy of the course at `root` in `dst` to run lessons in: `nbs/` with `pyproject.toml` and `settings.ini`"
-    shutil.copytree(root/'nbs', dst/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__', '*.learner-*'))
+    skip = shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__', '*.learner-*')
+    shutil.copytree(root/'nbs', dst/'nbs', ignore=skip)
     for f in ('pyproject.toml', 'settings.ini'): shutil.copy(root/f, dst/f)
     return dst
 
@@ -91,16 +93,19 @@ def run_variants(paths, variants=None, timeout=None, log=print) -> dict:
     return res
 
 # %% ../../../nbs/tools/spread.ipynb #feb57656
+def _count(n, word): return f"{n} {word}{'' if n == 1 else 's'}"
+
 def record_spread(paths, variants=None, timeout=None, log=print) -> dict:
     "Run the lessons at `paths` on `variants` and record each one's spread in its metadata; {path: the spread's cells}"
     variants = variants or machine_variants()
+    lessons = {Path(p).resolve(): load_nb(p) for p in paths}   # a lesson that cannot be read stops it before any run
     res = {}
-    for p, runs in run_variants(paths, variants, timeout, log).items():
-        nb = load_nb(p)
+    for p, runs in run_variants(lessons, variants, timeout, log).items():
+        nb = lessons[p]
         res[p] = cells = measure_spread(nb, runs)
         nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), spread=dict(variants=variants, cells=cells))
         save_nb(nb, p)
-        log(f"{p.name}: {len(cells)} cells moved on {len(variants)} variants "
+        log(f"{p.name}: {_count(len(cells), 'cell')} moved on {_count(len(variants), 'variant')} "
             f"({sum(VARIES in e.values() for e in cells.values())} of them in more than numbers)")
     return res
 
