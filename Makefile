@@ -60,6 +60,7 @@ export: $(STAMP)
 # Every benchmark, one after the other (bench/README.md explains each and holds the figures measured here); needs a quiet machine.
 bench: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python bench/lesson_lines.py
+	$(BIN)/python bench/spread.py
 	$(BIN)/python bench/check_report.py
 	$(BIN)/python bench/sliders.py
 	$(BIN)/python bench/inference.py --img-size 64
