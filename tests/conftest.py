@@ -68,8 +68,8 @@ def repo_copy(tmp_path):
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
 # The session's lesson runs take another numeric path through this CPU than the one the lessons were saved on, or that
 # dlcourse-spread measured (tools.spread.VARIANTS, one variable each): PyTorch without its vector instructions, and
-# oneDNN held to AVX2, as on an older CPU. Their last digits differ, as a learner's machine's do, and dlcourse-check must
-# still find them the lesson's.
+# oneDNN held to AVX2, as on an older CPU. Their last digits differ, as a learner's machine's do, and dlcourse-check
+# must still find them the lesson's.
 SUITE_CPU = {'ATEN_CPU_CAPABILITY': 'default', 'ONEDNN_MAX_CPU_ISA': 'AVX2'}
 LESSON_SECONDS = {}   # each session run's time, for the summary at the end
 LESSON_CHECKS = {}    # dlcourse-check's summary of each session run
