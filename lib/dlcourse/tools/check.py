@@ -16,8 +16,8 @@ from .machine import cpu_diff, machine_diff, run_facts
 # %% auto #0
 __all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'SPREAD_MARGIN', 'VARIES_AT', 'VARIES', 'VARIED', 'CheckError', 'Status', 'Exit', 'tokens',
            'CellOutputs', 'cell_outputs', 'compare_text', 'image_change', 'compare_image', 'compare_cell', 'numbers',
-           'cell_scale', 'varies', 'in_spread', 'shape', 'compare_spread', 'image_spread', 'CellReport', 'Report',
-           'check_notebook', 'dlcourse_check', 'check']
+           'cell_scale', 'varies', 'in_spread', 'plural', 'shape', 'compare_spread', 'image_spread', 'CellReport',
+           'Report', 'check_notebook', 'dlcourse_check', 'check']
 
 # %% ../../../nbs/tools/check.ipynb #c9cdd014
 class CheckError(Exception):
@@ -298,7 +298,7 @@ def in_spread(v, lo, hi, scale=0.) -> bool:
     return lo - pad <= v <= hi + pad
 
 # %% ../../../nbs/tools/check.ipynb #f0f5a879
-def _plural(n, word): return f"{n} {word}{'s' if n > 1 else ''}"
+def plural(n, word) -> str: return f"{n} {word}{'' if n == 1 else 's'}"
 def _fmt(x) -> str: return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6g}"
 
 def _columns(head, toks):
@@ -348,7 +348,7 @@ def compare_spread(want, got, spread):
         if not in_spread(b, lo, hi, scale): return Status.DIFFERENT, _moved(label, b, a, lo, hi)
         if not _close(a, b): moved.append(_moved(label, b, a, lo, hi))
     if not moved: return Status.CLOSE, ''
-    more = f" (and {_plural(len(moved) - 1, 'other number')} within the spread)" if len(moved) > 1 else ''
+    more = f" (and {plural(len(moved) - 1, 'other number')} within the spread)" if len(moved) > 1 else ''
     return Status.SPREAD, moved[0] + more
 
 # %% ../../../nbs/tools/check.ipynb #51d911a3
@@ -480,7 +480,7 @@ class Report:
         cnt = Counter('changed code' if r.changed else r.status.value for r in self.cells)
         parts = ', '.join(f"{v} {k}" for k, v in cnt.most_common())
         bad = len(self.failed)
-        verdict = (f"{_plural(bad, 'cell')} differ{'s' if bad == 1 else ''} from the lesson" if bad
+        verdict = (f"{plural(bad, 'cell')} differ{'s' if bad == 1 else ''} from the lesson" if bad
                    else "everything you ran matches the lesson")
         why = ([f"your settings ({', '.join(self.settings)} changed)"] if self.settings else []) + \
               (["your machine"] if self.machine else [])

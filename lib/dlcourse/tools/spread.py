@@ -7,8 +7,8 @@ from __future__ import annotations
 import platform, shutil, sys, tempfile, time
 from pathlib import Path
 from fastcore.script import call_parse
-from .check import (VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, numbers, shape,
-                                  tokens)
+from .check import VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, plural
+from .check import numbers, shape, tokens
 from .kernel import KernelError, run_lesson
 from .notebook import NotebookError, directives, load_nb, save_nb
 from .settings import project_root
@@ -93,8 +93,6 @@ def run_variants(paths, variants=None, timeout=None, log=print) -> dict:
     return res
 
 # %% ../../../nbs/tools/spread.ipynb #feb57656
-def _count(n, word): return f"{n} {word}{'' if n == 1 else 's'}"
-
 def record_spread(paths, variants=None, timeout=None, log=print) -> dict:
     "Run the lessons at `paths` on `variants` and record each one's spread in its metadata; {path: the spread's cells}"
     variants = variants or machine_variants()
@@ -105,7 +103,7 @@ def record_spread(paths, variants=None, timeout=None, log=print) -> dict:
         res[p] = cells = measure_spread(nb, runs)
         nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), spread=dict(variants=variants, cells=cells))
         save_nb(nb, p)
-        log(f"{p.name}: {_count(len(cells), 'cell')} moved on {_count(len(variants), 'variant')} "
+        log(f"{p.name}: {plural(len(cells), 'cell')} moved on {plural(len(variants), 'variant')} "
             f"({sum(VARIES in e.values() for e in cells.values())} of them in more than numbers)")
     return res
 
