@@ -65,6 +65,7 @@ bench: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python bench/sliders.py
 	$(BIN)/python bench/inference.py --img-size 64
 	$(BIN)/python bench/training.py
+	$(BIN)/python bench/fine_tune.py
 	$(BIN)/dlcourse-bench --force
 	$(BIN)/python bench/app_load.py
 	$(BIN)/python bench/browser_sliders.py

@@ -155,13 +155,11 @@ def test_other_settings_are_named_and_expected(dice_saved):
 
 
 # What a learner might get wrong in lesson 2, planted in its clean copy: (the code they change, what they write)
-WRONG_LABELS = """dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files,
-                   get_y=lambda f: f.stem[-2], splitter=RandomSplitter(valid_pct=0.2, seed=s.seed),
-                   item_tfms=[Resize(s.img_size)])"""
 MISTAKES = {
-    'one epoch instead of four': ('learn.fit_one_cycle(s.epochs, 1e-2)', 'learn.fit_one_cycle(1, 1e-2)'),
-    'a learning rate 100 times too large': ('learn.fit_one_cycle(s.epochs, 1e-2)', 'learn.fit_one_cycle(s.epochs, 1)'),
-    'labels from the file names': ('dblock = course_datablock(s)', WRONG_LABELS),
+    'training from scratch': ('**model_kwargs(s.arch)).to_fp16()', 'pretrained=False).to_fp16()'),
+    'a learning rate 100 times too large': ('learn.fine_tune(s.epochs, cbs=',
+                                            'learn.fine_tune(s.epochs, base_lr=0.2, cbs='),
+    'labels from the file names': ('get_y=dataset_label(s.dataset)', 'get_y=lambda f: f.stem[-2]'),
 }
 UNTIL = 'learn.validate()'   # the cells up to the error rate: the mistakes show there
 

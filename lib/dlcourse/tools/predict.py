@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import torch
-from fastai.vision.all import PILImage, Resize, ToTensor, IntToFloatTensor, Normalize, load_learner
+from fastai.vision.all import Pipeline, PILImage, Resize, ToTensor, IntToFloatTensor, Normalize, load_learner
 from fastai.vision.learner import create_timm_model
 from .system import atomic, models_dir
 from .models import size_kwargs
@@ -39,7 +39,8 @@ class LeanPredictor(Predictor):
     "`learn.predict`'s preprocessing and model, without a DataLoader, callbacks or decoding"
     def __init__(self, learn):
         super().__init__(learn.model, learn.dls.vocab)
-        self.after_item, self.after_batch = learn.dls.valid.after_item, learn.dls.valid.after_batch
+        valid = learn.dls.valid   # its transforms as validation applies them (split_idx=1): Resize crops the centre
+        self.after_item, self.after_batch = (Pipeline(p.fs, split_idx=1) for p in (valid.after_item, valid.after_batch))
 
     def prepare(self, img) -> torch.Tensor:
         "The batch of one the model sees for `img` (a path, PIL image, array or bytes)"

