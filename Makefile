@@ -67,5 +67,6 @@ bench: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python bench/training.py
 	$(BIN)/python bench/fine_tune.py
 	$(BIN)/dlcourse-bench --force
+	$(BIN)/python bench/app_start.py
 	$(BIN)/python bench/app_load.py
 	$(BIN)/python bench/browser_sliders.py

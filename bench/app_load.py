@@ -10,7 +10,7 @@ import psutil
 from gradio_client import Client, handle_file
 from fastcore.net import free_port
 from dlcourse.tools.data import example_images
-from dlcourse.tools.system import models_dir
+from dlcourse.tools.base import models_dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
 from helpers import serve   # noqa: E402  (the tests' server start and stop)
 

@@ -3,7 +3,7 @@ recorded in the lessons: for each lesson, how many of its code cells with output
 within a range, or as varying from machine to machine; for each cell that moved, its first line, its largest relative
 move and the range of each number that moved. Nothing runs: it reads nbs/."""
 from pathlib import Path
-from dlcourse.tools.check import VARIES, VARIES_AT, cell_outputs, cell_scale, numbers, varies
+from dlcourse.tools.compare import VARIES, VARIES_AT, cell_outputs, cell_scale, numbers, varies
 from dlcourse.tools.notebook import code, lesson_notebooks, load_nb
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ no GPU. With DLCOURSE_TEST_NETWORK=up, a stand-in network answers every connecti
 to show that nothing changes."""
 import os, shutil, sys, time
 import pytest
-from dlcourse.tools.system import OFFLINE_CPU
+from dlcourse.tools.base import OFFLINE_CPU
 from helpers import ROOT, NETWORK_UP, LessonRun, course_copy
 
 # the environment before the tests changed it, for the tests that use this machine's GPU

@@ -120,13 +120,13 @@ def _error_line(outputs):
 
 def outputs_text(nb):
     "All the text a notebook's code cells printed or returned, joined (as dlcourse-check reads it)"
-    from dlcourse.tools.check import cell_outputs
+    from dlcourse.tools.compare import cell_outputs
     return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
 
 
 def cell_text(nb, code):
     "What the clean copy's one code cell containing `code` showed, as dlcourse-check reads it"
-    from dlcourse.tools.check import cell_outputs
+    from dlcourse.tools.compare import cell_outputs
     hits = [cell_outputs(c).text for c in nb.cells if c.cell_type == 'code' and code in c.source]
     assert len(hits) == 1, code
     return hits[0]

@@ -1,33 +1,72 @@
-"The package's house plan: lessons in dlcourse, the tools in dlcourse.tools, and no arrow from a tool to a lesson."
-import ast
-from pathlib import Path
+"""The package's house plan: lessons in dlcourse, the tools in dlcourse.tools, no arrow from a tool to a lesson, no
+import circle (imports inside functions count) and no private name imported from another module."""
+import ast, shutil
+import pytest
 from helpers import ROOT
 
 PKG = ROOT/'lib'/'dlcourse'
 
 
-def modules(folder) -> dict:
-    "{dotted module name: its parsed source} for the Python files of `folder` (nbdev's index left out)"
+def modules(folder, pkg=PKG) -> dict:
+    "{dotted module name: its parsed source} for the Python files of `folder` in package `pkg` (nbdev's index left out)"
     res = {}
     for f in sorted(folder.glob('*.py')):
         if f.name in ('__init__.py', '_modidx.py'): continue
-        name = '.'.join(f.relative_to(PKG.parent).with_suffix('').parts)
+        name = '.'.join(('dlcourse',) + f.relative_to(pkg).with_suffix('').parts)
         res[name] = ast.parse(f.read_text())
     return res
 
 
+def _base(node, name) -> str:
+    "The module an `ImportFrom` node of module `name` imports from, relative imports resolved"
+    if not node.level: return node.module or ''
+    parts = name.split('.')[:-node.level]
+    return '.'.join(parts + ([node.module] if node.module else []))
+
+
 def imported(tree, name) -> set:
-    "The dlcourse modules that module `name` imports, relative imports resolved"
-    pkg, res = name.rsplit('.', 1)[0], set()
+    "The dlcourse modules that module `name` imports, anywhere in it (inside functions too), relative imports resolved"
+    res = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parts = pkg.split('.')
-                base = '.'.join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            base = _base(node, name)
             res |= {base} | {f'{base}.{a.name}' for a in node.names}
         elif isinstance(node, ast.Import): res |= {a.name for a in node.names}
     return {m for m in res if m.startswith('dlcourse.')}
+
+
+def import_graph(pkg=PKG) -> dict:
+    "{module: the package's modules it imports} for every module of the package at `pkg`, lessons and tools"
+    mods = {**modules(pkg, pkg), **modules(pkg/'tools', pkg)}
+    return {m: sorted(imported(tree, m) & set(mods)) for m, tree in mods.items()}
+
+
+def circles(graph) -> list:
+    "Each import circle of `graph`, as the modules around it, first one again at the end"
+    res, state = [], {}
+    def visit(m, path):
+        state[m] = 'open'
+        for n in graph[m]:
+            if state.get(n) == 'open': res.append(path[path.index(n):] + [n])
+            elif n not in state: visit(n, path + [n])
+        state[m] = 'done'
+    for m in sorted(graph):
+        if m not in state: visit(m, [m])
+    return res
+
+
+def private_imports(pkg=PKG) -> list:
+    "'module: name from other' for each leading-underscore name a module imports from another dlcourse module"
+    mods = {**modules(pkg, pkg), **modules(pkg/'tools', pkg)}
+    return [f"{m}: {a.name} from {_base(node, m)}" for m, tree in mods.items() for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and _base(node, m).startswith('dlcourse')
+            for a in node.names if a.name.startswith('_')]
+
+
+def assert_no_circle(pkg=PKG):
+    "Fail, naming each circle, where the package at `pkg` has an import circle"
+    found = circles(import_graph(pkg))
+    assert not found, 'import circles: ' + '; '.join(' → '.join(c) for c in found)
 
 
 def test_lessons_and_tools_live_in_their_own_folders():
@@ -51,3 +90,22 @@ def test_the_package_ships_no_test_harness():
     defined = {n.name for tree in trees for n in tree.body if hasattr(n, 'name')}
     harness = defined & {'jupyterlab', 'open_notebook', 'run_all', 'wait_idle', 'serve', 'stop', 'png_header'}
     assert not harness, harness
+
+
+def test_no_import_circle():
+    "The modules form layers: following imports from any module, inside functions too, never leads back to it"
+    assert_no_circle()
+    assert len(import_graph()) > 25   # every module was read
+
+
+def test_a_planted_circle_is_named(tmp_path):
+    "A copy of the package with one import inside a function that closes a circle fails, the circle named"
+    pkg = shutil.copytree(PKG, tmp_path/'dlcourse')
+    with open(pkg/'tools'/'compare.py', 'a') as f: f.write('\ndef _planted():\n    from .report import report_html\n')
+    with pytest.raises(AssertionError, match='dlcourse.tools.compare → dlcourse.tools.report → dlcourse.tools.compare'):
+        assert_no_circle(pkg)
+
+
+def test_no_private_name_crosses_modules():
+    "A module uses another's public names only: no `from dlcourse... import _name`"
+    assert not private_imports(), private_imports()

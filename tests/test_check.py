@@ -58,7 +58,7 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     """Every lesson's clean copy, run untouched in a Jupyter kernel as JupyterLab runs it (once this session) and
     saved, checks as all same or not comparable: dlcourse-check exits 0 on it. Its lesson's unit checks, run in the same
     kernel, pass."""
-    from dlcourse.tools.check import Status
+    from dlcourse.tools.compare import Status
     r = lesson_run(name)
     assert not r.hidden_errors, r.hidden_errors
     cells = r.report.cells
@@ -78,7 +78,7 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
 def test_the_lessons_spread_fits_its_saved_outputs(name):
     """The spread that dlcourse-spread recorded in the lesson (make export) is that of its saved outputs: it names code
     cells, with a range holding each number they print, or VARIES; a lesson that trains has one"""
-    from dlcourse.tools.check import VARIES, cell_outputs, numbers
+    from dlcourse.tools.compare import VARIES, cell_outputs, numbers
     from dlcourse.tools.spread import VARIANTS
     lesson = load_nb(ROOT/'nbs'/name)
     spread = lesson.metadata.get('dlcourse', {}).get('spread')
@@ -193,7 +193,8 @@ def planted(tmp_path_factory):
 def test_a_mistake_in_lesson2_is_different(planted, mistake):
     """A learner's mistake moves the error rate outside the spread of the lesson's runs on other CPUs: the check says
     different, with the learner's number beside the lesson's, and exits 1"""
-    from dlcourse.tools.check import Exit, Status
+    from dlcourse.tools.check import Exit
+    from dlcourse.tools.compare import Status
     report = planted[mistake]
     print(report)   # shown with pytest -rP
     assert report.exit_status == Exit.DIFFERENT, str(report)

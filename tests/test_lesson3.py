@@ -1,10 +1,10 @@
-"""Lesson 3 and its tools (dlcourse.tools.bench): timm's published results ship with the package and join correctly;
+"""Lesson 3 and its tools (tools.model_speed): timm's published results ship with the package and join correctly;
 the lesson's saved charts; the benchmark on this machine."""
 import json, subprocess
 import pandas as pd
 import pytest
 from dlcourse.which_image_models import family
-from dlcourse.tools.bench import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
+from dlcourse.tools.model_speed import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
                             rank_agreement, my_speed_table)
 from helpers import ROOT, cmd
 

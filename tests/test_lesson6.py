@@ -31,8 +31,8 @@ def test_pretrained_against_random_meets_the_targets(lesson6):
 @pytest.mark.slow
 def test_offline_the_online_section_says_so_without_waiting(lesson6):
     "Here (offline, as the tests always are) the lesson printed its one line, and the probe it uses answers at once"
-    from dlcourse.tools.system import reachable
-    from dlcourse.tools.check import cell_outputs
+    from dlcourse.tools.base import reachable
+    from dlcourse.tools.compare import cell_outputs
     out = [cell_outputs(c).text for c in lesson6.nb.cells if c.cell_type == 'code' and c.source.startswith('online =')]
     assert out == ["Offline: huggingface.co cannot be reached, so the IMDB section is skipped."], out
     start = time.perf_counter()
@@ -64,7 +64,7 @@ with modified_env(DLCOURSE_OFFLINE='0'), patch('dlcourse.tools.machine.reachable
     got = lesson6.value("[len(imdb_trainer.train_dataset), len(imdb_trainer.eval_dataset), imdb_trainer.state.epoch, "
                         "imdb_trainer.model is not model]")
     assert got == [2000, 500, 1.0, True], "a fresh pretrained model, one epoch"
-    from dlcourse.tools.check import cell_outputs
+    from dlcourse.tools.compare import cell_outputs
     text = cell_outputs({'outputs': out}).text
     assert 'Online: huggingface.co answers, so the IMDB section runs.' in text, text
     assert 'epoch' in text and "'what a wonderful day':" in text, text
@@ -75,7 +75,7 @@ import sys
 from dlcourse.nlp import classify_text
 print(sorted(m for m in ('fastai', 'timm') if m in sys.modules))
 from transformers import AutoTokenizer, AutoModelForSequenceClassification
-from dlcourse.tools.text import minilm_path
+from dlcourse.tools.huggingface import minilm_path
 tokz = AutoTokenizer.from_pretrained(minilm_path())
 model = AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=2)
 print(classify_text(model, tokz, 'a fine day'))

@@ -10,7 +10,7 @@ from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, m
 
 DECIDE = '''
 import os
-from dlcourse.tools.system import reachable
+from dlcourse.tools.base import reachable
 print(reachable('huggingface.co'))
 os.environ['DLCOURSE_OFFLINE'] = '1'
 from dlcourse.tools.models import pretrained_available
@@ -23,7 +23,7 @@ online_section('huggingface.co', 'the IMDB section')
 
 def saved_text(lesson, start):
     "What the lesson's one code cell starting with `start` was saved with, as dlcourse-check reads it"
-    from dlcourse.tools.check import cell_outputs
+    from dlcourse.tools.compare import cell_outputs
     cells = read_nb(ROOT/'nbs'/lesson).cells
     hits = [cell_outputs(c).text for c in cells if c.cell_type == 'code' and c.source.startswith(start)]
     assert len(hits) == 1, start

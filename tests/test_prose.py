@@ -4,7 +4,7 @@ where dlcourse-check's rules hold: a number from a cell whose run lies within th
 CPUs, or varies as they do, may move."""
 import re
 import pytest
-from dlcourse.tools.check import Status, cell_outputs, compare_cell
+from dlcourse.tools.compare import Status, cell_outputs, compare_cell
 from dlcourse.tools.notebook import load_nb, lesson_notebooks
 from helpers import ROOT
 

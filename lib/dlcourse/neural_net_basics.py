@@ -61,7 +61,7 @@ def quad_mse(params, x, y):
 
 # %% ../../nbs/01_neural_net_basics.ipynb #c2ca0417
 def gradient_descent(loss_fn, params, lr=0.01, steps=10, print_every=1):
-    "Change `params` (a tensor, or a list of them) in place by `steps` steps of gradient descent on `loss_fn(params)`; return the loss before each step"
+    "Take `steps` steps of gradient descent on `params` (a tensor or a list) for `loss_fn`; return the loss before each"
     ps = [p.requires_grad_() for p in ([params] if isinstance(params, torch.Tensor) else params)]
     losses = []
     for i in range(steps):

@@ -9,9 +9,10 @@ __all__ = ['classify_text']
 import json, numpy as np, pandas as pd, torch, matplotlib.pyplot as plt
 from scipy.stats import spearmanr
 from datasets import Dataset, DatasetDict
-from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification, TrainingArguments, Trainer, set_seed
+from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification
+from transformers import TrainingArguments, Trainer, set_seed
 from .tools.settings import course_settings
-from .tools.system import models_dir
+from .tools.base import models_dir
 
 # %% ../../nbs/06_nlp.ipynb #73298c67
 def classify_text(model, tokz, text) -> dict:

@@ -9,10 +9,8 @@ from pathlib import Path
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.net import free_port
-from .system import atomic, models_dir
-from .data import example_images
-from .models import lesson2_pkl
-from .predict import export_safe, load_predictor, ModelError
+from .base import ModelError, atomic, model_file, models_dir
+from .browser import chromium
 from .upload import MAX_PIXELS, NOT_AN_IMAGE, BadImage, load_image
 
 # %% auto #0
@@ -63,7 +61,6 @@ _SETTLED = '''el => {
 
 def screenshot_app(demo, path, example=0, viewport=(1100, 700), timeout=60) -> Path:
     "A PNG at `path` of app `demo` served locally, with its example number `example` classified, in headless Chromium"
-    from dlcourse.tools.browser import chromium
     port = free_port()
     demo.launch(server_name='127.0.0.1', server_port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -80,6 +77,13 @@ def screenshot_app(demo, path, example=0, viewport=(1100, 700), timeout=60) -> P
     return Path(path)
 
 # %% ../../../nbs/tools/app.ipynb #fefd9c0a
+def _train_and_export(model):
+    "Train lesson 2's quick default and export it in the safe form to `model` (default `models/`)"
+    from fastai.vision.all import load_learner   # fastai and torch take seconds to import: only where a model is made
+    from dlcourse.tools.models import lesson2_pkl
+    from dlcourse.tools.predict import export_safe
+    export_safe(load_learner(lesson2_pkl()), model)
+
 @call_parse(pos=['model'])
 def dlcourse_app(
     model:str=None,  # A safe model (folder or model.json; default: the course's models/), or a .pkl with --trust-pickle
@@ -90,13 +94,13 @@ def dlcourse_app(
     screenshot:str=None,  # Instead of serving: save a PNG of the app, an example classified, here (needs Chromium)
 ):
     "Serve the image classifier as a Gradio app on 127.0.0.1"
-    from fastai.vision.all import load_learner
     named_file = str(model or '').endswith(('.pkl', '.json'))
-    if train and not named_file and not (Path(model or models_dir())/'model.json').exists():
-        export_safe(load_learner(lesson2_pkl()), model)
-    try: predictor = load_predictor(model, trust_pickle)
+    if train and not named_file and not (Path(model or models_dir())/'model.json').exists(): _train_and_export(model)
+    try: model_file(model, trust_pickle)   # a bad model named in one line, before seconds of importing fastai and torch
     except ModelError as e: sys.exit(f"dlcourse-app: {e}")
-    demo = make_app(predictor, example_images())
+    from dlcourse.tools.data import example_images   # fastai, torch and Gradio take seconds: imported only to serve
+    from dlcourse.tools.predict import load_predictor
+    demo = make_app(load_predictor(model, trust_pickle), example_images())
     if screenshot: return print(f"dlcourse-app: screenshot saved to {screenshot_app(demo, screenshot)}")
     port = port or free_port()
     print(f"dlcourse-app: serving on http://127.0.0.1:{port}", flush=True)

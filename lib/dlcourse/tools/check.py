@@ -4,362 +4,38 @@
 
 # %% ../../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import base64, io, math, os, re, sys
-import html as html_lib
-from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+import os, sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
 from pathlib import Path
+import nbformat
+from fastcore.nbio import nb2str
 from fastcore.script import call_parse
-from .notebook import NotebookError, code, load_nb
+from IPython import get_ipython
+from IPython.display import display
+from .compare import CellOutputs, Status, cell_outputs, compare_cell, plural
+from .kernel import execute
 from .machine import cpu_diff, machine_diff, run_facts
+from .notebook import NotebookError, code, load_nb
+from .report import report_html
+from .settings import course_settings
+from .base import atomic, project_root
 
 # %% auto #0
-__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'SPREAD_MARGIN', 'VARIES_AT', 'VARIES', 'VARIED', 'CheckError', 'Status', 'Exit', 'tokens',
-           'CellOutputs', 'cell_outputs', 'compare_text', 'image_change', 'compare_image', 'compare_cell', 'numbers',
-           'cell_scale', 'varies', 'in_spread', 'plural', 'shape', 'compare_spread', 'image_spread', 'CellReport',
-           'Report', 'check_notebook', 'dlcourse_check', 'check']
+__all__ = ['CheckError', 'Exit', 'CellReport', 'Report', 'check_notebook', 'dlcourse_check', 'check']
 
 # %% ../../../nbs/tools/check.ipynb #c9cdd014
 class CheckError(Exception):
     "A notebook `dlcourse-check` cannot check; the message names it and says why"
 
-RTOL, ATOL = 1e-2, 1e-6       # numbers within 1% (or 1e-6 of each other) are close
-IMG_TOL = 0.02                # images whose drawn pixels differ in under 2% are close (see compare_image)
-SPREAD_MARGIN = 2.0           # a number may lie outside the range of the lesson's runs by twice their spread
-VARIES_AT = 0.5               # ...unless one of its cell's numbers moved by half its size or more: then the cell varies
-VARIES = 'varies'             # the spread of an output whose runs differed in more than their numbers
-VARIED = "varies from machine to machine: the lesson's own runs on other CPUs differ here too"
-
 # %% ../../../nbs/tools/check.ipynb #5a7c0b02
-class Status(Enum):
-    "How the outputs of one of your cells compare with the lesson's"
-    SAME = 'same'
-    CLOSE = 'close'                     # numbers within the tolerance
-    SPREAD = 'within spread'            # numbers within the spread of the lesson's runs on other CPUs
-    VARIES = 'varies'                   # an output that moved in the lesson's own runs: varies from machine to machine
-    DIFFERENT = 'different'
-    NOT_COMPARABLE = 'not comparable'   # a widget, a progress bar or a timing: cannot match by nature
-    NOT_RUN = 'not run'
-
-    @property
-    def matches(self) -> bool: return self in (Status.SAME, Status.CLOSE, Status.SPREAD, Status.VARIES)
-
 class Exit(IntEnum):
     "The exit status of `dlcourse-check`"
     SAME = 0          # everything you ran matches the lesson
     DIFFERENT = 1     # some cells differ from the lesson
     UNCHECKABLE = 2   # the notebook cannot be checked
     EXPECTED = 3      # some cells differ, as expected with your settings or your machine
-
-# %% ../../../nbs/tools/check.ipynb #6a404d3c
-_num_re = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
-_token_re = re.compile(rf'0x[0-9a-fA-F]+|\d+:\d\d(?::\d\d)?|{_num_re}|\w+|[^\w\s]')
-_timing = re.compile(r'\d+:\d\d(?::\d\d)?')
-_time_header = re.compile(r'^(time|times|seconds|secs|sec|s|ms|duration|elapsed|wall)$', re.I)
-
-def _mask_line(line, spans):
-    "`line` with the numbers and timings under the column `spans` of a header replaced by `~`"
-    for s, e in spans:
-        for m in re.finditer(r'\S+', line):
-            if m.start() < e and m.end() > s and re.fullmatch(_num_re + r'|\d+:\d\d', m.group()):
-                line = line[:m.start()] + '~' * (m.end() - m.start()) + line[m.end():]
-    return line
-
-def _mask_timing_columns(text):
-    "`text` with the values under a timing column header (`seconds`, `time`...) of a table replaced by `~`"
-    spans, out = [], []
-    for line in text.splitlines():
-        heads = [(m.start(), m.end()) for m in re.finditer(r'\S+', line) if _time_header.match(m.group())]
-        if heads: spans = heads
-        out.append(line if heads else _mask_line(line, spans))
-    return '\n'.join(out)
-
-def _token(t):
-    "One token as `tokens` gives it"
-    if t.startswith('0x') or _timing.fullmatch(t) or set(t) == {'~'}: return '<masked>'
-    return float(t) if re.fullmatch(_num_re, t) else t
-
-def tokens(text) -> list:
-    "`text` as tokens: numbers as floats, timings and memory addresses as '<masked>', the rest as strings"
-    res = [_token(t) for t in _token_re.findall(_mask_timing_columns(text))]
-    return [t for i, t in enumerate(res) if not (t == '<masked>' and i and res[i-1] == '<masked>')]
-
-# %% ../../../nbs/tools/check.ipynb #fdc09d0c
-_widget_mime = 'application/vnd.jupyter.widget-view+json'
-_plotly_mime = 'application/vnd.plotly.v1+json'
-_display_obj = re.compile(r'^<IPython\.core\.display\.\w+ object>$')
-
-def _unhtml(s): return html_lib.unescape(re.sub(r'(?s)<[^>]+>', ' ', s))
-
-def _table_text(table) -> str:
-    "An HTML table as text: a line per row, its cells two spaces apart, the values under a timing header as `~`"
-    rows = [[' '.join(_unhtml(c).split()) for _, c in re.findall(r'(?is)<t([hd])\b[^>]*>(.*?)</t\1>', tr)]
-            for tr in re.findall(r'(?is)<tr\b.*?</tr>', table)]
-    timed = {i for r in rows for i, c in enumerate(r) if _time_header.match(c)}
-    hide = lambda i, c: i in timed and re.fullmatch(f'{_num_re}|{_timing.pattern}', c)
-    return '\n'.join('  '.join('~' if hide(i, c) else c for i, c in enumerate(r)) for r in rows)
-
-def _html_text(html):
-    "The text of an HTML output, without styles, scripts or progress bars, each table row on a line of its own"
-    html = re.sub(r'(?is)<(style|script)\b.*?</\1>', ' ', html)
-    html = re.sub(r'(?is)<div>\s*<progress\b.*?</div>', ' ', html)
-    html = re.sub(r'(?is)<table\b.*?</table>', lambda m: '\n' + _table_text(m.group()) + '\n', html)
-    return _unhtml(html)
-
-@dataclass
-class CellOutputs:
-    "What a code cell showed: its text, images, charts and exception type, and whether it held a widget or progress bar"
-    text: str = ''
-    images: list = field(default_factory=list)
-    error: str | None = None
-    widget_or_progress: bool = False   # cannot match by nature
-    empty: bool = True
-    charts: list = field(default_factory=list)   # plotly figures, as their JSON
-
-def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
-
-def _stream_text(o):
-    "A stream output's text; a log on stderr with its lines sorted, as libraries log from sets and threads in any order"
-    text = _join(o.get('text'))
-    return '\n'.join(sorted(text.splitlines())) if o.get('name') == 'stderr' else text
-
-def _same_stream(a, b):
-    "Are outputs `a` and `b` both printed on the same stream?"
-    return a.get('output_type') == b.get('output_type') == 'stream' and a.get('name') == b.get('name')
-
-def _merged(outputs) -> list:
-    "`outputs` with each run of outputs to one stream joined, as a notebook shows it (a kernel cuts where it flushes)"
-    res = []
-    for o in outputs:
-        if not (res and _same_stream(res[-1], o)): res.append(o)
-        else: res[-1] = {**res[-1], 'text': _join(res[-1].get('text')) + _join(o.get('text'))}
-    return res
-
-def _add_display(res, texts, d):
-    "Sort the data `d` of a display or result output into `res` (images, charts, flag) or `texts`"
-    plain, html = _join(d.get('text/plain')), _join(d.get('text/html'))
-    if _widget_mime in d: res.widget_or_progress = True
-    elif _plotly_mime in d: res.charts.append(d[_plotly_mime])   # its PNG only exists where kaleido found a Chrome
-    elif 'image/png' in d: res.images.append(_join(d['image/png']))
-    elif html and '<progress' in html and '<table' not in html: res.widget_or_progress = True
-    elif _display_obj.match(plain.strip()) and not html.strip(): pass   # a progress bar, emptied when it finished
-    elif html and ('<table' in html or not plain or _display_obj.match(plain.strip())): texts.append(_html_text(html))
-    else: texts.append(plain)
-
-def cell_outputs(cell) -> CellOutputs:
-    "Sort the outputs of notebook code cell `cell` into text, images, charts, error and the widget flag"
-    res, texts = CellOutputs(), []
-    for o in _merged(cell.get('outputs', [])):
-        res.empty = False
-        kind = o.get('output_type')
-        if kind == 'stream': texts.append(_stream_text(o))
-        elif kind == 'error': res.error = o.get('ename', 'Error')
-        elif kind in ('display_data', 'execute_result'): _add_display(res, texts, o.get('data', {}))
-    res.text = '\n'.join(texts)
-    return res
-
-# %% ../../../nbs/tools/check.ipynb #66622e33
-def _close(a, b) -> bool:
-    "Are two tokens or JSON values equal, numbers within the tolerance?"
-    if isinstance(a, dict) and isinstance(b, dict): return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list): return len(a) == len(b) and all(map(_close, a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)
-    return a == b
-
-def _short(line, n=70): return line.strip() if len(line.strip()) <= n else line.strip()[:n] + '…'
-
-def _lines(text): return [l for l in _mask_timing_columns(text).splitlines() if l.strip()]
-
-def compare_text(want, got):
-    "(`Status`, the first differing line of each) for two texts"
-    if tokens(want) == tokens(got): return Status.SAME, ''
-    if _close(tokens(want), tokens(got)): return Status.CLOSE, ''   # wrapped at any width: only tokens count
-    lw, lg = _lines(want), _lines(got)
-    for a, b in zip(lw, lg):
-        if not _close(tokens(a), tokens(b)): return Status.DIFFERENT, f"expected {_short(a)!r}, got {_short(b)!r}"
-    if len(lw) == len(lg): return Status.CLOSE, ''
-    extra = lw[len(lg):] or lg[len(lw):]
-    return Status.DIFFERENT, f"{len(lg)} lines of output, expected {len(lw)} (first unmatched: {_short(extra[0])!r})"
-
-# %% ../../../nbs/tools/check.ipynb #a318fa50
-def _image(b64):
-    "A PNG from base64 text, as a greyscale PIL image"
-    from PIL import Image
-    return Image.open(io.BytesIO(base64.b64decode(b64))).convert('L')
-
-def _changed_share(a, b) -> float:
-    "The share of the pixels drawn in either greyscale image that differ clearly, both shrunk to half the smaller size"
-    import numpy as np
-    from PIL import Image
-    w, h = min(a.size[0], b.size[0]) // 2, min(a.size[1], b.size[1]) // 2
-    a, b = (np.asarray(im.resize((w, h), Image.BOX), dtype='float32') / 255 for im in (a, b))
-    drawn = (a < 0.9) | (b < 0.9)
-    return float((np.abs(a - b) > 0.2)[drawn].mean()) if drawn.any() else 0.
-
-def image_change(want, got) -> float | None:
-    "The share of drawn pixels that changed between base64 PNGs `want` and `got`; None where their shapes differ"
-    a, b = _image(want), _image(got)
-    if a.size == b.size and a.tobytes() == b.tobytes(): return 0.
-    ratio = a.size[0] / b.size[0]
-    return None if abs(a.size[1] / b.size[1] - ratio) > 0.02 * ratio else _changed_share(a, b)
-
-def _size(b64) -> str: return '{}x{}'.format(*_image(b64).size)
-
-def compare_image(want, got):
-    "(`Status`, why) for two base64 PNGs, alike up to a uniform scale and within `IMG_TOL` of their drawn pixels"
-    share = image_change(want, got)
-    if share is None: return Status.DIFFERENT, f"image size {_size(got)}, expected {_size(want)}"
-    if share == 0: return Status.SAME, ''
-    if share < IMG_TOL: return Status.CLOSE, ''
-    return Status.DIFFERENT, f"image differs: {share:.0%} of its drawn pixels changed"
-
-# %% ../../../nbs/tools/check.ipynb #2eb452ca
-def _decode_plotly_arrays(v):
-    "`v` (a chart's JSON) with plotly's binary arrays ({'dtype', 'bdata'}) decoded to lists"
-    if isinstance(v, dict):
-        if 'bdata' in v and 'dtype' in v:
-            import numpy as np
-            a = np.frombuffer(base64.b64decode(v['bdata']), dtype=v['dtype'])
-            return (a.reshape(v['shape']) if 'shape' in v else a).tolist()
-        return {k: _decode_plotly_arrays(x) for k, x in v.items()}
-    return [_decode_plotly_arrays(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-# %% ../../../nbs/tools/check.ipynb #e99fd8c6
-def _no_match(want, got) -> bool:
-    "Do widgets or progress bars stand for what either cell showed, so that they cannot match?"
-    if (want.widget_or_progress or got.widget_or_progress) and not (want.text.strip() or want.images): return True
-    return got.widget_or_progress and not got.text.strip() and not got.images
-
-_RANK = [Status.SAME, Status.CLOSE, Status.SPREAD, Status.VARIES, Status.DIFFERENT]
-
-def _worse(a, b):
-    "Of two (`Status`, detail) results, the one further from the lesson"
-    return b if _RANK.index(b[0]) > _RANK.index(a[0]) else a
-
-def _compare_images(want, got, spread=None):
-    "(`Status`, why) for the images of two cells; `spread`: how the lesson's runs drew them"
-    if len(want.images) != len(got.images):
-        if spread == VARIES: return Status.VARIES, VARIED
-        return Status.DIFFERENT, f"{len(got.images)} images, expected {len(want.images)}"
-    res = Status.SAME, ''
-    for a, b in zip(want.images, got.images):
-        s = compare_image(a, b)
-        if s[0] == Status.DIFFERENT and spread is not None: s = image_spread(a, b, spread)
-        res = _worse(res, s)
-    return res
-
-def _compare_charts(want, got, spread=None):
-    "(`Status`, why) for the plotly charts of two cells, compared by the data they show"
-    if len(want.charts) == len(got.charts):
-        data = lambda c: _decode_plotly_arrays(c.get('data'))
-        if all(_close(data(a), data(b)) for a, b in zip(want.charts, got.charts)): return Status.SAME, ''
-    if spread == VARIES: return Status.VARIES, VARIED
-    if len(want.charts) != len(got.charts):
-        return Status.DIFFERENT, f"{len(got.charts)} charts, expected {len(want.charts)}"
-    return Status.DIFFERENT, "the chart shows other data"
-
-def compare_cell(want: CellOutputs, got: CellOutputs, spread=None):
-    "(`Status`, detail) for the lesson's outputs `want` of a cell and yours, `got`; `spread`: how its runs varied"
-    spread = spread or {}
-    if got.empty and not want.empty: return Status.NOT_RUN, 'no output (the lesson has some)'
-    if want.error or got.error:
-        if want.error == got.error: return Status.SAME, f"raised {got.error}"
-        return Status.DIFFERENT, f"raised {got.error}" if got.error else f"expected it to raise {want.error}"
-    if _no_match(want, got): return Status.NOT_COMPARABLE, 'widget or progress bar'
-    res = compare_text(want.text, got.text)
-    if res[0] == Status.DIFFERENT and 'text' in spread: res = compare_spread(want.text, got.text, spread['text'])
-    if res[0] == Status.DIFFERENT: return res
-    if want.widget_or_progress or got.widget_or_progress: return Status.NOT_COMPARABLE, 'widget or progress bar'
-    res = _worse(res, _compare_images(want, got, spread.get('images')))
-    res = _worse(res, _compare_charts(want, got, spread.get('charts')))
-    return res if res[0] != Status.CLOSE else (Status.CLOSE, '')
-
-# %% ../../../nbs/tools/check.ipynb #9ad93604
-def numbers(text) -> list:
-    "The numbers in `text`, in order, as `tokens` reads them"
-    return [t for t in tokens(text) if isinstance(t, float)]
-
-def cell_scale(spread) -> float:
-    "The largest move of a number between the lesson's runs, relative to its size, in a cell's `spread`"
-    return max(((hi - lo) / max(abs(lo), abs(hi)) for lo, hi in spread if hi != lo), default=0.)
-
-def varies(spread) -> bool:
-    "Did the lesson's runs move in more than a range holds: other words, a whole number, a number by half its size?"
-    if spread == VARIES: return True
-    whole = any(lo != hi and float(lo).is_integer() and float(hi).is_integer() for lo, hi in spread)
-    return whole or cell_scale(spread) >= VARIES_AT
-
-def in_spread(v, lo, hi, scale=0.) -> bool:
-    "Is `v` within `lo`..`hi`, widened by `SPREAD_MARGIN` times their spread (at least `scale` of their size)?"
-    size = max(abs(lo), abs(hi))
-    spread = hi - lo if lo == hi and float(lo).is_integer() else max(hi - lo, scale * size)
-    pad = SPREAD_MARGIN * spread + max(RTOL * size, ATOL)
-    return lo - pad <= v <= hi + pad
-
-# %% ../../../nbs/tools/check.ipynb #f0f5a879
-def plural(n, word) -> str: return f"{n} {word}{'' if n == 1 else 's'}"
-def _fmt(x) -> str: return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6g}"
-
-def _columns(head, toks):
-    "The column names of a table row `toks` under header `head` (one more cell: an index), or None"
-    if head and len(toks) == len(head): return head
-    if head and len(toks) == len(head) + 1: return [''] + head
-
-def _row_labels(toks, cols) -> list:
-    "'row, column' for each number of table row `toks`: the row named by its first word, else its first column"
-    name = next((t for t in toks if isinstance(t, str) and t != '<masked>'), None)
-    name = name or f"{cols[0]} {_fmt(toks[0])}".strip()
-    return [f"{name}, {col}" for t, col in zip(toks, cols) if isinstance(t, float)]
-
-def _labels(text) -> list:
-    "For each number of `text`, what names it: its table's row and column, else the words before it on its line"
-    res, head = [], None
-    for line in _lines(text):
-        found = [(m, _token(m.group())) for m in _token_re.finditer(line)]
-        toks = [t for _, t in found]
-        if len(toks) > 1 and all(isinstance(t, str) for t in toks): head = toks
-        if cols := _columns(head, toks):
-            res += _row_labels(toks, cols)
-            continue
-        start = 0
-        for m, t in found:
-            if not isinstance(t, float): continue
-            said = line[start:m.start()].strip(" :=,;'\"([{")
-            res.append(said if re.search('[^\\W\\d]', said) else repr(_short(line, 40)))
-            start = m.end()
-    return res
-
-def _moved(label, got, want, lo, hi) -> str:
-    "A number of yours beside the lesson's and the range of its runs"
-    return f"{label} {_fmt(got)}: the lesson's {_fmt(want)}, its runs {_fmt(lo)}–{_fmt(hi)}"
-
-def shape(toks) -> list:
-    "Tokens `toks` with each number as None: what two outputs within a spread share"
-    return [None if isinstance(t, float) else t for t in toks]
-
-def compare_spread(want, got, spread):
-    "(`Status`, detail) for texts `want` and `got` beyond the tolerance, against `spread`, the lesson's runs"
-    if varies(spread): return Status.VARIES, VARIED
-    tw, tg = tokens(want), tokens(got)
-    if shape(tw) != shape(tg) or len(numbers(want)) != len(spread): return compare_text(want, got)
-    moved, scale = [], cell_scale(spread)
-    for (lo, hi), a, b, label in zip(spread, numbers(want), numbers(got), _labels(got)):
-        if not in_spread(b, lo, hi, scale): return Status.DIFFERENT, _moved(label, b, a, lo, hi)
-        if not _close(a, b): moved.append(_moved(label, b, a, lo, hi))
-    if not moved: return Status.CLOSE, ''
-    more = f" (and {plural(len(moved) - 1, 'other number')} within the spread)" if len(moved) > 1 else ''
-    return Status.SPREAD, moved[0] + more
-
-# %% ../../../nbs/tools/check.ipynb #51d911a3
-def image_spread(want, got, spread):
-    "(`Status`, why) for PNGs `want` and `got` against `spread`, the largest change in the lesson's runs (or `VARIES`)"
-    if spread == VARIES or spread >= VARIES_AT: return Status.VARIES, VARIED
-    share = image_change(want, got)
-    if share is None: return compare_image(want, got)
-    if share < IMG_TOL: return Status.CLOSE, ''
-    why = f"image: {share:.0%} of its drawn pixels changed, its runs up to {spread:.0%}"
-    return (Status.SPREAD if share <= spread * (1 + SPREAD_MARGIN) + IMG_TOL else Status.DIFFERENT), why
 
 # %% ../../../nbs/tools/check.ipynb #5196487c
 def _lesson_path(nb, path) -> Path:
@@ -430,17 +106,12 @@ def _cell_reports(mine, lesson) -> list:
 # %% ../../../nbs/tools/check.ipynb #55be71a8
 def _run_copy(nb, folder, timeout=None):
     "A copy of notebook `nb` run in a Jupyter kernel in `folder`, going on after errors"
-    import nbformat
-    from fastcore.nbio import nb2str
-    from dlcourse.tools.kernel import execute
     copy = nbformat.reads(nb2str(nb), as_version=4)
     return execute(copy, Path(folder).resolve(), dict(DLCOURSE_CHECKING='1'), timeout)
 
 # %% ../../../nbs/tools/check.ipynb #20a13231
 def _settings_diff(lesson, path) -> dict:
     "{key: (the lesson's value, yours)} for the settings of `lesson` that differ in the course holding `path`"
-    from dataclasses import asdict
-    from dlcourse.tools.settings import course_settings, project_root
     saved = lesson.metadata.get('dlcourse', {}).get('settings')
     if not saved: return {}
     try: mine = asdict(course_settings(project_root(Path(path).resolve().parent)/'settings.ini'))
@@ -476,7 +147,6 @@ class Report:
 
     def summary(self) -> str:
         "One line: how many cells of each kind, and the verdict"
-        from collections import Counter
         cnt = Counter('changed code' if r.changed else r.status.value for r in self.cells)
         parts = ', '.join(f"{v} {k}" for k, v in cnt.most_common())
         bad = len(self.failed)
@@ -514,8 +184,6 @@ def check_notebook(path, run=False, timeout=None) -> Report:
 # %% ../../../nbs/tools/check.ipynb #a8628dfe
 def _write_html(report, dest):
     "Write `report` as one HTML page to `dest`, whole or not at all"
-    from dlcourse.tools.report import report_html
-    from dlcourse.tools.system import atomic
     with atomic(dest) as tmp: tmp.write_text(report_html(report, page=True), encoding='utf-8')
 
 @call_parse
@@ -549,7 +217,6 @@ _check_runs = set()   # the execution counts at which this kernel ran check()
 
 def _unsaved(path) -> bool:
     "Has this kernel run a cell (other than check()) since the notebook at `path` was last saved?"
-    from IPython import get_ipython
     ip = get_ipython()
     if ip is None: return False
     _check_runs.add(ip.execution_count)
@@ -569,6 +236,4 @@ def check(notebook=None, run=False):
                      "save it first (Ctrl+S), then run check() again")
     try: report = check_notebook(path, run=run)
     except CheckError as e: return print(f"check(): {e}")
-    from IPython.display import display
-    from dlcourse.tools.report import report_html
     display({'text/plain': str(report), 'text/html': report_html(report)}, raw=True)

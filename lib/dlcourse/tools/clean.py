@@ -5,6 +5,7 @@
 # %% ../../../nbs/tools/clean.ipynb #4cd57469
 from __future__ import annotations
 import hashlib, json, os, re, sys, time
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
@@ -12,11 +13,12 @@ from fastcore.nbio import nb2str, new_nb, mk_cell
 from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 from .notebook import NotebookError, load_nb, save_nb, code, notebooks, lesson_notebooks
-from .settings import SettingsError, record_lesson_settings
+from .settings import SettingsError, course_settings
+from .base import project_root
 
 # %% auto #0
 __all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'learner_changed', 'backup_path',
-           'Outcome', 'Cleaned', 'clean_one', 'dlcourse_clean']
+           'Outcome', 'Cleaned', 'clean_one', 'record_lesson_settings', 'dlcourse_clean']
 
 # %% ../../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
@@ -117,6 +119,17 @@ def clean_one(src, dest, force=False) -> Cleaned:
             return Cleaned(Outcome.REGENERATED, bak)
     save_nb(new, dest)
     return Cleaned(Outcome.WRITTEN)
+
+# %% ../../../nbs/tools/clean.ipynb #cb8498f7
+def record_lesson_settings(path) -> dict:
+    "The course's current settings, overrides included, recorded in the metadata of the lesson at `path`"
+    path = Path(path)
+    nb = load_nb(path)
+    s = asdict(course_settings(project_root(path.resolve().parent)/'settings.ini'))
+    if nb.metadata.get('dlcourse', {}).get('settings') != s:
+        nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), settings=s)
+        save_nb(nb, path)
+    return s
 
 # %% ../../../nbs/tools/clean.ipynb #748b42d5
 def _expand(paths):

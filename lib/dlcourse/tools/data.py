@@ -8,8 +8,8 @@ import itertools
 from importlib.resources import files as package_files
 from pathlib import Path
 from fastcore.foundation import L
-from .settings import project_root, course_settings
-from .system import atomic, cache_dir, reachable
+from .settings import course_settings
+from .base import atomic, cache_dir, project_root, reachable
 
 # %% auto #0
 __all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_sample_path', 'pets_labeller', 'pets_path', 'check_class_folders',

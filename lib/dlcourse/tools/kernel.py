@@ -10,8 +10,8 @@ import nbformat
 from nbclient import NotebookClient
 from fastcore.script import call_parse
 from nbdev.clean import clean_nb
-from .system import atomic, OFFLINE_CPU
-from .notebook import directives
+from .base import atomic, OFFLINE_CPU
+from .notebook import WIDGET_MIME, directives
 
 # %% auto #0
 __all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'run_lesson', 'save_outputs', 'dlcourse_execute']
@@ -77,12 +77,11 @@ def execute(nb, cwd, env=None, timeout=None, skip=None):
 # %% ../../../nbs/tools/kernel.ipynb #8fb64fbd
 def _eval_false(c): return directives(c).get('eval') == 'false'
 
-_WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 def _drop_widget_views(cell):
     "Leave out of `cell`'s outputs the views of widgets that have something else to show (a saved file keeps no widget)"
     for o in cell.get('outputs', []):
-        if _WIDGET in o.get('data', {}) and set(o['data']) - {_WIDGET, 'text/plain'}: del o['data'][_WIDGET]
+        if WIDGET_MIME in o.get('data', {}) and set(o['data']) - {WIDGET_MIME, 'text/plain'}: del o['data'][WIDGET_MIME]
 
 def run_lesson(path, env=None, timeout=None):
     "The notebook at `path` as run in a kernel in its folder on `OFFLINE_CPU` (and `env`) and saved, or a `KernelError`"

@@ -5,7 +5,7 @@
 # %% ../../../nbs/tools/machine.ipynb #90808e44
 from __future__ import annotations
 import platform
-from .system import reachable
+from .base import reachable
 
 # %% auto #0
 __all__ = ['note', 'run_facts', 'default_device', 'cpu_facts', 'device_note', 'online_section', 'machine_diff', 'cpu_diff']

@@ -11,7 +11,7 @@ from fastai.vision.all import vision_learner, error_rate, set_seed, load_learner
 from fastai.vision.all import Callback, TrainEvalCallback, Recorder, bn_types
 from .settings import course_settings
 from .data import course_dls
-from .system import atomic, cache_dir, models_dir, offline, package_file, reachable
+from .base import atomic, cache_dir, models_dir, offline, package_file, reachable
 from .machine import note, device_note, default_device
 
 # %% auto #0

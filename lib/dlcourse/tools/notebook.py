@@ -8,10 +8,11 @@ import copy, json
 from pathlib import Path
 from fastcore.nbio import NbCell, read_nb, nb2str, validate_nb
 from fastcore.xtras import globtastic
-from .system import atomic
+from .base import atomic
 
 # %% auto #0
-__all__ = ['NotebookError', 'load_nb', 'save_nb', 'code', 'directives', 'code_lines', 'notebooks', 'lesson_notebooks']
+__all__ = ['WIDGET_MIME', 'PLOTLY_MIME', 'NotebookError', 'load_nb', 'save_nb', 'code', 'directives', 'code_lines', 'notebooks',
+           'lesson_notebooks']
 
 # %% ../../../nbs/tools/notebook.ipynb #80b5a0d7
 class NotebookError(ValueError):
@@ -31,6 +32,10 @@ def load_nb(path):
 def save_nb(nb, path):
     "Write `nb` to `path` atomically, so that the file there is never partial"
     with atomic(path) as tmp: tmp.write_text(nb2str(nb), encoding='utf-8')
+
+# %% ../../../nbs/tools/notebook.ipynb #a1e0b002
+WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
+PLOTLY_MIME = 'application/vnd.plotly.v1+json'
 
 # %% ../../../nbs/tools/notebook.ipynb #40880962
 def code(cell) -> str:

@@ -9,11 +9,11 @@ from pathlib import Path
 import torch
 from fastai.vision.all import Pipeline, PILImage, Resize, ToTensor, IntToFloatTensor, Normalize, load_learner
 from fastai.vision.learner import create_timm_model
-from .system import atomic, models_dir
+from .base import ModelError, atomic, model_file, models_dir
 from .models import size_kwargs
 
 # %% auto #0
-__all__ = ['Predictor', 'LeanPredictor', 'export_safe', 'SafePredictor', 'ModelError', 'load_predictor']
+__all__ = ['Predictor', 'LeanPredictor', 'export_safe', 'SafePredictor', 'load_predictor']
 
 # %% ../../../nbs/tools/predict.ipynb #be0f1988
 class Predictor:
@@ -98,20 +98,7 @@ class SafePredictor(Predictor):
         return x.as_subclass(torch.Tensor)
 
 # %% ../../../nbs/tools/predict.ipynb #4447104d
-class ModelError(ValueError):
-    "A model the app cannot load; the message names it and says what to do"
-
 def load_predictor(model=None, trust_pickle=False) -> Predictor:
     "The predictor for `model`: a safe model (its folder or `model.json`), or a `.pkl` only when `trust_pickle`"
-    model = Path(model) if model else models_dir()
-    if model.suffix == '.pkl':
-        if not trust_pickle:
-            raise ModelError(f"refusing to load {model}: unpickling runs any code the file holds. Use the safe form "
-                             "(model.json + model.safetensors, made by export_safe), "
-                             "or pass --trust-pickle if you made this file yourself")
-        return LeanPredictor(load_learner(model))
-    json_path = model/'model.json' if model.is_dir() else model
-    if not json_path.exists():
-        raise ModelError(f"no model at {json_path}: run lessons 2 and 4 (nbs/02_training.ipynb, nbs/04_deploy.ipynb) "
-                         "to make one, or pass --train")
-    return SafePredictor(json_path)
+    f = model_file(model, trust_pickle)
+    return LeanPredictor(load_learner(f)) if f.suffix == '.pkl' else SafePredictor(f)

@@ -5,7 +5,7 @@
 # %% ../../../nbs/tools/report.ipynb #fc6ab5da
 from __future__ import annotations
 import base64, difflib, html, io, re
-from .check import Status, _close, _decode_plotly_arrays, _image, _lines, _num_re, _short, tokens
+from .compare import NUM_RE, Status, close, decode_plotly_arrays, image, lines, short, tokens
 
 # %% auto #0
 __all__ = ['MARK', 'CSS', 'image_diff', 'text_diff', 'chart_changes', 'report_html']
@@ -17,7 +17,7 @@ def image_diff(want, got):
     "(a picture of where PNG `got` differs from PNG `want`, both base64: `want` faded, changed pixels red; their count)"
     import numpy as np
     from PIL import Image
-    a, b = _image(want), _image(got)
+    a, b = image(want), image(got)
     if b.size != a.size: b = b.resize(a.size, Image.BOX if b.size[0] > a.size[0] else Image.BILINEAR)
     x, y = (np.asarray(im, dtype='float32') / 255 for im in (a, b))
     changed = np.abs(x - y) > 0.2
@@ -34,10 +34,10 @@ def _png_b64(img) -> str:
 # %% ../../../nbs/tools/report.ipynb #668a8cc6
 def _marked(line, other) -> str:
     "`line` as HTML, each number that is not close to the number in the same place of `other` marked"
-    theirs = [float(m.group()) for m in re.finditer(_num_re, other)]
+    theirs = [float(m.group()) for m in re.finditer(NUM_RE, other)]
     res, last = [], 0
-    for k, m in enumerate(re.finditer(_num_re, line)):
-        moved = k >= len(theirs) or not _close(float(m.group()), theirs[k])
+    for k, m in enumerate(re.finditer(NUM_RE, line)):
+        moved = k >= len(theirs) or not close(float(m.group()), theirs[k])
         res += [html.escape(line[last:m.start()]), f"<mark>{m.group()}</mark>" if moved else m.group()]
         last = m.end()
     return ''.join(res) + html.escape(line[last:])
@@ -50,12 +50,12 @@ def _diff_lines(a, b) -> list:
         ours, yours = a[i1:i2], b[j1:j2]
         n = max(len(ours), len(yours))
         pairs = zip(ours + [None] * (n - len(ours)), yours + [None] * (n - len(yours)))
-        res += [(p, q) for p, q in pairs if p is None or q is None or not _close(tokens(p), tokens(q))]
+        res += [(p, q) for p, q in pairs if p is None or q is None or not close(tokens(p), tokens(q))]
     return res
 
 def text_diff(want, got, most=12) -> str:
     "The lines of text `got` that differ from `want`, as HTML: the lesson's (-) above yours (+), moved numbers marked"
-    pairs = _diff_lines(_lines(want), _lines(got))
+    pairs = _diff_lines(lines(want), lines(got))
     out = []
     for p, q in pairs[:most]:
         if p is not None: out.append(f'<span class="dlc-del">- {_marked(p, q or "")}</span>')
@@ -70,17 +70,17 @@ def _trace_changes(name, a, b) -> list:
     res = []
     for key in sorted(set(a) | set(b)):
         va, vb = a.get(key), b.get(key)
-        if _close(va, vb): continue
+        if close(va, vb): continue
         if isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb):
-            idx = [k for k, (p, q) in enumerate(zip(va, vb)) if not _close(p, q)]
+            idx = [k for k, (p, q) in enumerate(zip(va, vb)) if not close(p, q)]
             res.append(f"{name!r}: {key} differs at {len(idx)} of {len(va)} points (the first, point {idx[0]}: "
-                       f"{_short(repr(va[idx[0]]), 30)} in the lesson, {_short(repr(vb[idx[0]]), 30)} in yours)")
-        else: res.append(f"{name!r}: {key} is {_short(repr(vb), 40)} in yours, {_short(repr(va), 40)} in the lesson")
+                       f"{short(repr(va[idx[0]]), 30)} in the lesson, {short(repr(vb[idx[0]]), 30)} in yours)")
+        else: res.append(f"{name!r}: {key} is {short(repr(vb), 40)} in yours, {short(repr(va), 40)} in the lesson")
     return res
 
 def chart_changes(want, got) -> list:
     "A sentence for each difference in the data of two plotly charts (their JSON): the trace's name, and where"
-    ta, tb = (_decode_plotly_arrays(c.get('data', [])) for c in (want, got))
+    ta, tb = (decode_plotly_arrays(c.get('data', [])) for c in (want, got))
     if len(ta) != len(tb): return [f"{len(tb)} traces in yours, {len(ta)} in the lesson's chart"]
     return [s for i, (a, b) in enumerate(zip(ta, tb)) for s in _trace_changes(a.get('name') or f"trace {i + 1}", a, b)]
 
@@ -154,7 +154,7 @@ def _what_differs(r) -> list:
 def _row(r) -> str:
     "One code cell's row: its status and first line; where it differs, open, with what differs and the lesson's words"
     first = r.source.strip().splitlines()[0] if r.source.strip() else ''
-    head = f'<summary>{_chip(r)} [{r.idx}] <code>{html.escape(_short(first, 80))}</code></summary>'
+    head = f'<summary>{_chip(r)} [{r.idx}] <code>{html.escape(short(first, 80))}</code></summary>'
     code = f'<pre class="dlc-code">{html.escape(r.source)}</pre>'
     moved = f'<p class="dlc-detail">{html.escape(r.detail)}</p>' if r.status in (Status.SPREAD, Status.VARIES) else ''
     if not _differs(r): return f'<details class="dlc-cell">{head}{moved}{code}</details>'

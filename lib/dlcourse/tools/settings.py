@@ -5,22 +5,12 @@
 # %% ../../../nbs/tools/settings.ipynb #60854479
 from __future__ import annotations
 import os, configparser
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from .notebook import load_nb, save_nb
+from .base import project_root
 
 # %% auto #0
-__all__ = ['PRETRAINED_CHOICES', 'project_root', 'SettingsError', 'CourseSettings', 'course_settings', 'record_lesson_settings']
-
-# %% ../../../nbs/tools/settings.ipynb #694d8ea2
-def project_root(start=None) -> Path:
-    "The folder of the course's `pyproject.toml`, found by nbdev above `start` (default: here), else above the package"
-    from importlib.resources import files
-    from nbdev.config import get_config, is_nbdev
-    for base in (start or Path.cwd(), Path(str(files('dlcourse')))):
-        if is_nbdev(base): return get_config(base).config_path
-    raise FileNotFoundError("pyproject.toml: no nbdev project here or in any folder above; "
-                            "run from inside the course repository")
+__all__ = ['PRETRAINED_CHOICES', 'SettingsError', 'CourseSettings', 'course_settings']
 
 # %% ../../../nbs/tools/settings.ipynb #80da5eda
 class SettingsError(ValueError):
@@ -72,14 +62,3 @@ def course_settings(path=None, environ=None) -> CourseSettings:
         if env in environ: vals[key] = _convert(key, environ[env], typ, env)
         elif key in cp['course']: vals[key] = _convert(key, cp['course'][key], typ, path.name)
     return CourseSettings(**vals)
-
-# %% ../../../nbs/tools/settings.ipynb #cb8498f7
-def record_lesson_settings(path) -> dict:
-    "The course's current settings, overrides included, recorded in the metadata of the lesson at `path`"
-    path = Path(path)
-    nb = load_nb(path)
-    s = asdict(course_settings(project_root(path.resolve().parent)/'settings.ini'))
-    if nb.metadata.get('dlcourse', {}).get('settings') != s:
-        nb.metadata['dlcourse'] = dict(nb.metadata.get('dlcourse', {}), settings=s)
-        save_nb(nb, path)
-    return s

@@ -9,29 +9,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse
 from .notebook import NotebookError, code, directives, lesson_notebooks, load_nb, notebooks, save_nb
-from .settings import project_root
-from .system import atomic
+from .notebook import PLOTLY_MIME, WIDGET_MIME
+from .base import atomic, project_root
 
 # %% auto #0
-__all__ = ['PLOTLY', 'WIDGET', 'CONF', 'TEST_YOURSELF', 'HOME_MENUS', 'SiteError', 'web_output', 'api_docs', 'site_notebook',
-           'site_sources', 'build_site', 'site_server', 'serve_site', 'dlcourse_site']
+__all__ = ['CONF', 'TEST_YOURSELF', 'HOME_MENUS', 'SiteError', 'web_output', 'api_docs', 'site_notebook', 'site_sources',
+           'build_site', 'site_server', 'serve_site', 'dlcourse_site']
 
 # %% ../../../nbs/tools/site.ipynb #f7da771b
 class SiteError(Exception):
     "A site that cannot be built; the message names the file and why"
 
 # %% ../../../nbs/tools/site.ipynb #090e618e
-PLOTLY, WIDGET = 'application/vnd.plotly.v1+json', 'application/vnd.jupyter.widget-view+json'
-
 def web_output(o):
     "Output `o` as a web page shows it: a plotly chart as interactive HTML, a widget by its saved picture (else None)"
     import plotly.io as pio
     d = o.get('data')
-    if not d or (PLOTLY not in d and WIDGET not in d): return o
-    if PLOTLY in d:
-        chart = pio.to_html(d[PLOTLY], include_plotlyjs=False, full_html=False, default_height=500)
+    if not d or (PLOTLY_MIME not in d and WIDGET_MIME not in d): return o
+    if PLOTLY_MIME in d:
+        chart = pio.to_html(d[PLOTLY_MIME], include_plotlyjs=False, full_html=False, default_height=500)
         return {**o, 'data': {'text/html': chart, 'text/plain': d.get('text/plain', '')}}
-    return {**o, 'data': {k: v for k, v in d.items() if k != WIDGET}} if 'image/png' in d else None
+    return {**o, 'data': {k: v for k, v in d.items() if k != WIDGET_MIME}} if 'image/png' in d else None
 
 # %% ../../../nbs/tools/site.ipynb #d1cdd96c
 def _signature(n) -> str:

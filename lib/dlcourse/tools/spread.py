@@ -7,11 +7,11 @@ from __future__ import annotations
 import platform, shutil, sys, tempfile, time
 from pathlib import Path
 from fastcore.script import call_parse
-from .check import VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, plural
-from .check import numbers, shape, tokens
+from .compare import VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, plural
+from .compare import numbers, shape, tokens
 from .kernel import KernelError, run_lesson
 from .notebook import NotebookError, directives, load_nb, save_nb
-from .settings import project_root
+from .base import project_root
 
 # %% auto #0
 __all__ = ['VARIANTS', 'X86_ONLY', 'machine_variants', 'cell_spread', 'measure_spread', 'run_variants', 'record_spread',

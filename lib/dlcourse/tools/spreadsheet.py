@@ -8,12 +8,13 @@ import numbers, shutil, subprocess, tempfile
 import numpy as np
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 import openpyxl
 import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
-from .system import atomic
+from .base import atomic
 
 # %% auto #0
 __all__ = ['COLUMNS', 'MAY_BE_BLANK', 'FEATURES', 'RAW_ORDER', 'INPUT_FORMULAS', 'FIRST_ROW', 'titanic_xlsx', 'SpreadsheetError',
@@ -100,14 +101,25 @@ def _check_rows(df):
             raise ValueError(f"write_model_xlsx: row {bad.values.argmax()} of df has no {c}: drop such rows first")
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #1e0cddc8
+class _Layout(NamedTuple):
+    "The sheet's columns for a model of `k` ReLUs (`linear`: the linear model, its predictions straight from MMULT)"
+    k: int
+    linear: bool
+    pcol: int = 19                                                 # S: the parameters, as in the lecture's mmult sheet
+    @property
+    def lin(self): return self.pcol + self.k + 1                   # after a blank column: Lin1..k
+    @property
+    def relu(self): return self.lin + self.k                       # then ReLU1..k
+    @property
+    def preds(self): return self.lin if self.linear else self.relu + self.k
+
 def _sheet(ws, df, P, linear):
     "Fill `ws` with the passengers of `df`, the parameters `P` and the model's formulas"
     k, last = len(P[0]), FIRST_ROW + len(df) - 1
+    lay = _Layout(k, linear)
+    pcol, lin, preds = lay.pcol, lay.lin, lay.preds
     ws.append(['Data', None, None, 'Max:', f'=MAX(E{FIRST_ROW}:E{last})', f'=MAX(F{FIRST_ROW}:F{last})'])
     ws.append([])
-    pcol = 19                                                      # S: the parameters, as in the lecture's mmult sheet
-    lin, relu = pcol + k + 1, pcol + 2*k + 1                       # after a blank column: Lin1..k, then ReLU1..k
-    preds = lin if linear else relu + k
     heads = RAW_ORDER + list(INPUT_FORMULAS) + [None, 'Column'] + [f'Param{i+1}' for i in range(k)] + [None]
     heads += ['Preds'] if linear else [f'Lin{i+1}' for i in range(k)] + [f'ReLU{i+1}' for i in range(k)] + ['Preds']
     ws.append(heads + ['Loss'])
@@ -120,14 +132,14 @@ def _sheet(ws, df, P, linear):
         for j in range(k): ws.cell(FIRST_ROW + i, pcol + j, P[i][j])
     params = f'${col(pcol)}${FIRST_ROW}:${col(pcol + k - 1)}${FIRST_ROW + len(FEATURES) - 1}'
     for r, row in enumerate(df[RAW_ORDER].itertuples(index=False), FIRST_ROW):
-        _passenger(ws, r, row, params, k, lin, relu, preds, linear)
+        _passenger(ws, r, row, params, lay)
     for c in ws[3]: c.font = Font(bold=True)
     ws.freeze_panes = f'A{FIRST_ROW}'
 
 # %% ../../../nbs/tools/spreadsheet.ipynb #4adae2af
-def _passenger(ws, r, row, params, k, lin, relu, preds, linear):
-    "Row `r`: the passenger's values, its inputs as formulas, the model and the squared error"
-    L = get_column_letter
+def _passenger(ws, r, row, params, lay):
+    "Row `r`: the passenger's values, its inputs as formulas, the model (columns `lay`) and the squared error"
+    L, (k, linear), lin, relu, preds = get_column_letter, lay[:2], lay.lin, lay.relu, lay.preds
     for c, v in enumerate(row, 1): ws.cell(r, c, v.item() if hasattr(v, 'item') else v)
     for c, f in enumerate(INPUT_FORMULAS.values(), 9): ws.cell(r, c, f.format(r=r) if isinstance(f, str) else f)
     ws.cell(r, lin).value = ArrayFormula(f'{L(lin)}{r}:{L(lin + k - 1)}{r}', f'=MMULT(G{r}:P{r},{params})')
