@@ -12,7 +12,7 @@ from fastcore.net import free_port
 from dlcourse.tools.data import example_images
 from dlcourse.tools.base import models_dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
-from helpers import serve   # noqa: E402  (the tests' server start and stop)
+from lab import serve   # noqa: E402  (the tests' server start and stop)
 
 
 def rss_mb(proc):

@@ -16,7 +16,7 @@ from nbformat.v4 import new_notebook, new_code_cell
 from dlcourse.tools.browser import chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
-from helpers import jupyterlab, open_notebook, run_all   # noqa: E402  (the tests' JupyterLab driving)
+from lab import jupyterlab, open_notebook, run_all   # noqa: E402  (the tests' JupyterLab driving)
 
 SETUP = """import torch, matplotlib.pyplot as plt
 from ipywidgets import interact

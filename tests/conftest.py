@@ -5,7 +5,7 @@ to show that nothing changes."""
 import os, shutil, sys, time
 import pytest
 from dlcourse.tools.base import OFFLINE_CPU
-from helpers import ROOT, NETWORK_UP, LessonRun, course_copy
+from course import ROOT, NETWORK_UP, LessonRun, course_copy
 
 # the environment before the tests changed it, for the tests that use this machine's GPU
 MACHINE_ENV = dict(os.environ)

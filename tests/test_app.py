@@ -4,7 +4,8 @@ import concurrent.futures as cf, os, pickle, subprocess
 import numpy as np
 import pytest
 from PIL import Image
-from helpers import ROOT, cmd, make_image_folder, png_header, serve
+from course import ROOT, cmd, make_image_folder, png_header
+from lab import serve
 
 os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 
@@ -13,16 +14,12 @@ os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
 def trained(tmp_path_factory):
     "A small model trained on generated images (two classes), exported as model.pkl and in the safe form"
     from dlcourse.tools.settings import CourseSettings
-    from dlcourse.tools.data import course_dls
-    from dlcourse.tools.models import model_kwargs
+    from dlcourse.tools.models import train_quick
     from dlcourse.tools.predict import export_safe
-    from fastai.vision.all import vision_learner, error_rate, set_seed
     d = tmp_path_factory.mktemp('app')
     data = make_image_folder(d/'data', n=16)
-    s = CourseSettings(dataset=str(data), arch='resnet18', img_size=32, batch_size=8, pretrained='no')
-    set_seed(0)
-    learn = vision_learner(course_dls(s), 'resnet18', metrics=error_rate, **model_kwargs('resnet18', s))
-    with learn.no_bar(), learn.no_logging(): learn.fit(1)
+    s = CourseSettings(dataset=str(data), arch='resnet18', img_size=32, batch_size=8, pretrained='no', seed=0)
+    learn = train_quick(s)
     learn.export(d/'model.pkl')
     export_safe(learn, d)
     return d, data

@@ -1,8 +1,8 @@
 """The package's house plan: lessons in dlcourse, the tools in dlcourse.tools, no arrow from a tool to a lesson, no
 import circle (imports inside functions count) and no private name imported from another module."""
-import ast, shutil
+import ast, re, shutil
 import pytest
-from helpers import ROOT
+from course import ROOT
 
 PKG = ROOT/'lib'/'dlcourse'
 
@@ -85,7 +85,7 @@ def test_no_tool_imports_a_lesson():
 
 
 def test_the_package_ships_no_test_harness():
-    "JupyterLab driving, starting and stopping servers, fake PNG headers: in tests/helpers.py, not in the package"
+    "JupyterLab driving, starting and stopping servers, fake PNG headers: in tests/course.py and tests/lab.py, not in the package"
     trees = {**modules(PKG), **modules(PKG/'tools')}.values()
     defined = {n.name for tree in trees for n in tree.body if hasattr(n, 'name')}
     harness = defined & {'jupyterlab', 'open_notebook', 'run_all', 'wait_idle', 'serve', 'stop', 'png_header'}
@@ -109,3 +109,34 @@ def test_a_planted_circle_is_named(tmp_path):
 def test_no_private_name_crosses_modules():
     "A module uses another's public names only: no `from dlcourse... import _name`"
     assert not private_imports(), private_imports()
+
+
+def readme_layers() -> dict:
+    "{tool module: its layer's number} from the README's map of the tools"
+    text = (ROOT/'README.md').read_text(encoding='utf-8')
+    section = text.split('### The tools, in layers', 1)[1].split('\n#', 1)[0]
+    res, layer = {}, 0
+    for line in section.splitlines():
+        if re.match(r'\d+\. ', line): layer = int(line.split('.')[0])
+        elif m := re.match(r'\s+- `(\w+)`: ', line):
+            assert m.group(1) not in res, f"README: {m.group(1)} is in the map twice"
+            res[m.group(1)] = layer
+    return res
+
+
+def test_the_readme_maps_every_tool_and_its_layers_hold():
+    "Each tool is in the README's map once, and imports only from its own layer or the layers above"
+    layers, graph = readme_layers(), import_graph()
+    tools = {m.rsplit('.', 1)[1] for m in graph if m.startswith('dlcourse.tools.')}
+    assert set(layers) == tools, f"not in the map: {tools - set(layers)}; not a tool: {set(layers) - tools}"
+    up = [f"{a} ({layers[a]}) imports {b} ({layers[b]})" for m, deps in graph.items() if m.startswith('dlcourse.tools.')
+          for a in [m.rsplit('.', 1)[1]] for b in (d.rsplit('.', 1)[1] for d in deps) if layers[b] > layers[a]]
+    assert not up, up
+
+
+def test_module_imports_stand_at_the_top():
+    "A module's imports come before its first function or class (imports inside functions say why in a comment)"
+    late = [f"{m}:{n.lineno}" for m, tree in {**modules(PKG), **modules(PKG/'tools')}.items()
+            for i, n in enumerate(tree.body) if isinstance(n, (ast.Import, ast.ImportFrom))
+            and any(isinstance(d, (ast.FunctionDef, ast.ClassDef)) for d in tree.body[:i])]
+    assert not late, late

@@ -4,10 +4,9 @@ multiplication steps with Play and its slider. Screenshots go to artifacts/e2e/.
 import base64, re, subprocess, time
 import nbformat, pytest
 from fastcore.nbio import read_nb
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from dlcourse.tools.browser import chromium
-from helpers import (ROOT, cmd, command, course_copy, drawn, jupyterlab, open_notebook, run_all, run_cell,
-                     short_notebook, title_band)
+from course import ROOT, build_nb, cmd, course_copy, drawn, short_notebook, title_band
+from lab import command, jupyterlab, open_notebook, run_all, run_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ART = ROOT/'artifacts'/'e2e'
@@ -112,13 +111,13 @@ def test_lesson1_sliders_move_the_plots(lab, browser, lesson1):
     double.screenshot(path=ART/'01-double-relu-moved.png')
 
 
-TINY = [new_markdown_cell('# A tiny lesson\n\nProse that the clean copy leaves out.'),
-        new_code_cell('from dlcourse.tools.liveplot import interact_plot\nx = 6 * 7\nx'),
-        new_markdown_cell('## Sums\n\nMore prose.'),
-        new_code_cell('print(sum(range(x)))'),
-        new_code_cell('#| hide\nassert x == 42'),
-        new_markdown_cell('## A slider'),
-        new_code_cell('@interact_plot(a=1.0)\ndef line(a, ax): ax.plot([0, 1], [0, a])\nline')]
+TINY = ['md:# A tiny lesson\n\nProse that the clean copy leaves out.',
+        'from dlcourse.tools.liveplot import interact_plot\nx = 6 * 7\nx',
+        'md:## Sums\n\nMore prose.',
+        'print(sum(range(x)))',
+        '#| hide\nassert x == 42',
+        'md:## A slider',
+        '@interact_plot(a=1.0)\ndef line(a, ax): ax.plot([0, 1], [0, a])\nline']
 
 
 @pytest.fixture(scope='module')
@@ -126,8 +125,7 @@ def tiny(lab):
     "A tiny lesson in the served course's nbs/, saved with its outputs, and its clean copy (dlcourse-clean's) in clean/"
     from dlcourse.tools.kernel import save_outputs
     lesson = lab.root/'nbs/00_tiny.ipynb'
-    kernelspec = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(new_notebook(cells=TINY, metadata={'kernelspec': kernelspec}), lesson)
+    build_nb(TINY, lesson)
     save_outputs(lesson, timeout=120)
     r = subprocess.run([cmd('dlcourse-clean'), str(lesson), '--dest', 'clean'], cwd=lab.root, capture_output=True,
                        text=True)

@@ -1,10 +1,10 @@
 "dlcourse-check: a learner's clean notebook compared, cell by cell, with the lesson's saved outputs."
-import os, re, shutil, subprocess
+import os, re, subprocess
 from dataclasses import asdict
 import pytest
-from fastcore.nbio import mk_cell, new_nb, read_nb
+from fastcore.nbio import read_nb
 from dlcourse.tools.notebook import load_nb
-from helpers import ROOT, SETTING_VARS, cmd, course_copy, write_default_settings
+from course import ROOT, SETTING_VARS, build_nb, cmd, course_copy
 
 LESSONS = sorted(p.name for p in (ROOT/'clean').glob('*.ipynb') if '.learner-' not in p.name)
 TRAINS = ('02_training.ipynb', '06_nlp.ipynb')   # whose outputs come from a training long enough to move on another CPU
@@ -17,15 +17,10 @@ DICE = ["import random\nfrom dlcourse.tools.settings import course_settings\nran
 def dice(tmp_path):
     "A course of one small lesson, dice rolled from the course's seed, with its clean copy; no outputs saved yet"
     from dlcourse.tools.clean import clean_one
-    from dlcourse.tools.notebook import save_nb
     from dlcourse.tools.settings import course_settings
-    course = tmp_path/'course'
-    (course/'nbs').mkdir(parents=True); (course/'clean').mkdir()
-    shutil.copy(ROOT/'pyproject.toml', course)
-    write_default_settings(course/'settings.ini')
-    meta = {'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'},
-            'dlcourse': {'settings': asdict(course_settings(course/'settings.ini'))}}
-    save_nb(new_nb([mk_cell('# Dice', 'markdown')] + [mk_cell(c) for c in DICE], meta), course/'nbs/dice.ipynb')
+    course = course_copy(tmp_path/'course', lessons=False)
+    meta = {'dlcourse': {'settings': asdict(course_settings(course/'settings.ini'))}}
+    build_nb(['md:# Dice', *DICE], course/'nbs/dice.ipynb', meta)
     clean_one(course/'nbs/dice.ipynb', course/'clean/dice.ipynb')
     return course
 

@@ -2,21 +2,15 @@
 import os, subprocess
 from dataclasses import asdict
 import nbformat
-from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 import pytest
 from dlcourse.tools.clean import CHECK_CELL, KEEP_MARK, clean_one
 from dlcourse.tools.notebook import load_nb
 from dlcourse.tools.settings import course_settings
-from helpers import cmd
-
-KS = {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}}
-
+from course import build_nb, cmd
 
 def make_nb(path, cells):
     "Write a notebook of `cells` ('md:' prefix for markdown) at `path`"
-    cells = [new_markdown_cell(s[3:]) if s.startswith('md:') else new_code_cell(s) for s in cells]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(new_notebook(metadata=KS, cells=cells), str(path))
+    build_nb(cells, path)
     return path
 
 

@@ -6,7 +6,7 @@ import pytest
 from dlcourse.which_image_models import family
 from dlcourse.tools.model_speed import (timm_csv, TIMM_FILES, base_name, join_results, speed_table, benchmark_models,
                             rank_agreement, my_speed_table)
-from helpers import ROOT, cmd
+from course import ROOT, cmd
 
 
 @pytest.mark.parametrize('key', list(TIMM_FILES))

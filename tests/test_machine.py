@@ -5,8 +5,8 @@ import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from fastcore.nbio import read_nb
-from helpers import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, outputs_text,
-                     short_notebook, standin_checkpoint, tables)
+from course import (ROOT, NETWORK_UP, LessonRun, cell_text, cmd, course_copy, make_image_folder, outputs_text,
+                    short_notebook, standin_checkpoint, tables)
 
 DECIDE = '''
 import os

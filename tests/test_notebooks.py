@@ -2,7 +2,7 @@
 import base64, subprocess
 import pytest
 from fastcore.nbio import read_nb
-from helpers import ROOT, cmd, title_band, drawn, LESSON1
+from course import ROOT, cmd, title_band, drawn, LESSON1
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import re
 import pytest
 from dlcourse.tools.compare import Status, cell_outputs, compare_cell
 from dlcourse.tools.notebook import load_nb, lesson_notebooks
-from helpers import ROOT
+from course import ROOT, build_nb
 
 LESSONS = lesson_notebooks(ROOT/'nbs')
 
@@ -75,9 +75,8 @@ def unprinted(lesson, ran) -> list:
 
 
 def test_the_rule_reads_numbers_as_a_reader_does():
-    from fastcore.nbio import mk_cell, new_nb
     text = "Loss 0.14234, 28,589,128 parameters, lr 0.01, 100 points, in 2022, `resnet50` at 127.0.0.1, 0.220"
-    md = new_nb([mk_cell(text, 'markdown')])
+    md = build_nb(['md:' + text])
     assert quoted(md) == [('0.14234', 5), ('28,589,128', 0), ('0.220', 3)]
 
 

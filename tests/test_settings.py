@@ -1,7 +1,7 @@
 "The one reader of settings.ini, as the lessons use it."
 import subprocess, sys
 from dlcourse.tools.settings import course_settings, CourseSettings
-from helpers import ROOT
+from course import ROOT
 
 
 def test_committed_settings_are_the_defaults(tmp_path):

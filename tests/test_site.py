@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from dlcourse.tools.notebook import lesson_notebooks, notebooks
 from dlcourse.tools.site import site_server
-from helpers import ROOT, course_copy
+from course import ROOT, course_copy
 
 ART = ROOT/'artifacts'/'site'
 VENV = Path(sys.executable).parent.parent
@@ -116,6 +116,8 @@ def test_every_page_in_a_browser_fetches_nothing_from_elsewhere(built):
         page.on('pageerror', lambda e: errors.append(f"{page.url}: {e}"))
         for p in pages(site):
             page.goto(base + str(p.relative_to(site)))
+            page.wait_for_load_state('networkidle')   # what loads late (fonts, MathJax) logs its errors too
+            page.evaluate('document.fonts.ready.then(() => true)')
             broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
                                    ".map(i => i.src)")
             assert not broken, f"{p.relative_to(site)}: images not loaded: {broken}"

@@ -6,7 +6,7 @@ import pytest
 from dlcourse.tools.clean import CHECK_CELL, KEEP_MARK, learner_changed
 from dlcourse.tools.notebook import code, code_lines, lesson_notebooks, load_nb, notebooks
 from dlcourse.tools.settings import CourseSettings
-from helpers import ROOT, cmd
+from course import ROOT, cmd
 
 LESSONS = lesson_notebooks(ROOT/'nbs')
 MAX_LINE = 120

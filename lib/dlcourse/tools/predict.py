@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fastai.vision.all import Pipeline, PILImage, Resize, ToTensor, IntToFloatTensor, Normalize, load_learner
 from fastai.vision.learner import create_timm_model
-from .base import ModelError, atomic, model_file, models_dir
+from .base import atomic, model_file, models_dir
 from .models import size_kwargs
 
 # %% auto #0

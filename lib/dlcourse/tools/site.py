@@ -76,7 +76,11 @@ html_copy_source = False
 mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full'
 mathjax2_config = {'tex2jax': {'inlineMath': [['\\\\(', '\\\\)']], 'displayMath': [['\\\\[', '\\\\]']],
                                'processClass': 'math'},
-                   'HTML-CSS': {'availableFonts': [], 'webFont': 'STIX-Web', 'imageFont': None}}
+                   'HTML-CSS': {'availableFonts': [], 'webFont': 'STIX-Web', 'imageFont': None,
+                                # MathJax's blank fallback font points at about:blank, which a browser logs as a CORS
+                                # error on every page with math; a local() source that is never there loads nothing
+                                'styles': {'@font-face': {'font-family': 'MathJax_Blank',
+                                                          'src': "local('MathJax_Blank')"}}}}
 exclude_patterns = ['clean/**', '_static_extra/**']
 '''
 

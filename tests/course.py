@@ -1,13 +1,17 @@
-"""What the tests share besides fixtures: the course's paths and commands, copies of the course to run lessons in, a
-lesson run in a Jupyter kernel that stays up for tests to question, servers started and stopped, and JupyterLab
-driven in Chromium. Benchmarks import it too."""
-import base64, copy, io, json, os, secrets, shutil, signal, subprocess, sys, tempfile, time
-import urllib.error, urllib.request
-from contextlib import contextmanager
+"""The course material the tests share besides fixtures: the course's paths and commands, copies of the course to run
+lessons in, the one way tests build a notebook, a lesson run in a Jupyter kernel that stays up for tests to question,
+and readers of what a run showed. Servers, JupyterLab and Chromium are in `lab.py`."""
+import base64, copy, io, json, shutil, struct, sys, zlib
 from dataclasses import asdict
 from pathlib import Path
-from types import SimpleNamespace
+import nbformat
+import numpy as np
+from PIL import Image
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from dlcourse.tools.kernel import Kernel, stream_text
+from dlcourse.tools.compare import cell_outputs
 from dlcourse.tools.notebook import directives
+from dlcourse.tools.settings import CourseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -20,20 +24,36 @@ def cmd(name):
     return str(BIN/name)
 
 
-def course_copy(dst, with_clean=True):
-    "A copy of the course to run lessons in (nbs/, clean/, pyproject.toml, default settings); runs write models/ there"
+def course_copy(dst, with_clean=True, lessons=True):
+    """A copy of the course to run lessons in (nbs/, clean/, pyproject.toml, default settings; without `lessons`, empty
+    nbs/ and clean/ folders for a lesson of a test's own); runs write models/ there"""
     ignore = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '*.learner-*')
-    shutil.copytree(ROOT/'nbs', dst/'nbs', ignore=ignore)
-    if with_clean: shutil.copytree(ROOT/'clean', dst/'clean', ignore=ignore)
+    if not lessons:
+        for f in ('nbs', 'clean'): (dst/f).mkdir(parents=True)
+    else:
+        shutil.copytree(ROOT/'nbs', dst/'nbs', ignore=ignore)
+        if with_clean: shutil.copytree(ROOT/'clean', dst/'clean', ignore=ignore)
     shutil.copy(ROOT/'pyproject.toml', dst/'pyproject.toml')   # it marks the course's root
     write_default_settings(dst/'settings.ini')
     return dst
 
 
+KERNELSPEC = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+
+
+def build_nb(cells, path=None, meta=None):
+    """A notebook of `cells`, each code or, where it starts with 'md:', markdown, with a kernelspec and `meta`; written
+    to `path` (its folder made) where given"""
+    nb = new_notebook(cells=[new_markdown_cell(c[3:]) if c.startswith('md:') else new_code_cell(c) for c in cells],
+                      metadata={'kernelspec': KERNELSPEC, **(meta or {})})
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+    return nb
+
+
 def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
     "A small dataset: a subfolder per class of noisy images in its colour, and unreadable files named in `broken`"
-    import numpy as np
-    from PIL import Image
     rng = np.random.default_rng(0)
     colours = {'red': (200, 40, 40), 'blue': (40, 40, 200), 'green': (40, 200, 40), 'yellow': (200, 200, 40)}
     for c in classes:
@@ -47,13 +67,12 @@ def make_image_folder(root, classes=('blue', 'red'), n=12, size=32, broken=()):
 
 def write_default_settings(path):
     "A settings.ini holding the course's default settings (a learner may have edited the repository's)"
-    from dlcourse.tools.settings import CourseSettings
     path.write_text('[course]\n' + ''.join(f'{k} = {v}\n' for k, v in asdict(CourseSettings()).items()))
 
 
 def standin_checkpoint(hub, arch):
     "Random weights for `arch`, saved where and as timm reads its pretrained weights from the Hugging Face cache"
-    import timm
+    import timm   # torch and timm: imported by the tests that train only
     from safetensors.torch import save_file
     from dlcourse.tools.models import timm_name
     repo = timm.models.get_pretrained_cfg(timm_name(arch)).hf_hub_id
@@ -74,8 +93,6 @@ class LessonRun:
     """A notebook run cell by cell in a Jupyter kernel, as JupyterLab's Run All does (going on after errors), with the
     lesson's `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up"""
     def __init__(self, nb_path, cwd, env=None, lesson=None, timeout=1800):
-        import nbformat
-        from dlcourse.tools.kernel import Kernel
         self.path, self.nb = Path(nb_path), nbformat.read(nb_path, as_version=4)
         # the learner's settings overrides are left out: the run uses the course's settings.ini and `env`
         env = {**{k: None for k in SETTING_VARS}, 'DLCOURSE_CHECKING': '1', **(env or {})}
@@ -94,7 +111,6 @@ class LessonRun:
 
     def save(self):
         "Save the notebook with its outputs, as JupyterLab does"
-        import nbformat
         nbformat.write(self.nb, self.path)
         return self.path
 
@@ -102,7 +118,6 @@ class LessonRun:
 
     def value(self, expr):
         "The value of the Python expression `expr` in the kernel, sent back as JSON"
-        from dlcourse.tools.kernel import stream_text
         out = stream_text(self.run(f"import json as _json\nprint(_json.dumps({expr}))"))
         return json.loads(out.strip().splitlines()[-1])
 
@@ -120,13 +135,11 @@ def _error_line(outputs):
 
 def outputs_text(nb):
     "All the text a notebook's code cells printed or returned, joined (as dlcourse-check reads it)"
-    from dlcourse.tools.compare import cell_outputs
     return '\n'.join(cell_outputs(c).text for c in nb.cells if c.cell_type == 'code')
 
 
 def cell_text(nb, code):
     "What the clean copy's one code cell containing `code` showed, as dlcourse-check reads it"
-    from dlcourse.tools.compare import cell_outputs
     hits = [cell_outputs(c).text for c in nb.cells if c.cell_type == 'code' and code in c.source]
     assert len(hits) == 1, code
     return hits[0]
@@ -148,14 +161,11 @@ def drawn(run, plot, **values):
 
 def title_band(png):
     "The band of a slider plot's picture (PNG bytes) above its axes, where the title is drawn, as greyscale pixels"
-    import numpy as np
-    from PIL import Image
     return np.asarray(Image.open(io.BytesIO(png)).convert('L'))[:32]
 
 
 def short_notebook(src, dst, *codes):
     "A copy of notebook `src` at `dst` keeping, in order, only the code cells that contain one of `codes`"
-    import nbformat
     nb = nbformat.read(src, as_version=4)
     code = [c for c in nb.cells if c.cell_type == 'code']
     for k in codes: assert sum(k in c.source for c in code) == 1, f"{Path(src).name}: {k!r} must pick one code cell"
@@ -164,129 +174,8 @@ def short_notebook(src, dst, *codes):
     return Path(dst)
 
 
-def answers(url) -> bool:
-    "Does an HTTP server answer at `url` (any status)?"
-    try:
-        with urllib.request.urlopen(url, timeout=2): return True
-    except urllib.error.HTTPError: return True
-    except OSError: return False
-
-
-def stop(proc, grace=15):
-    "Stop `proc` and every process in its group: SIGTERM, then SIGKILL after `grace` seconds"
-    try: os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError: pass
-    try: proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-
-
-@contextmanager
-def serve(argv, url, timeout=90, log=None, **popen_kw):
-    "Run `argv` (output to file `log`, if given) until `url` answers; yield the process; stop it and its children after"
-    out = open(log, 'w') if log else subprocess.DEVNULL
-    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen_kw)
-    name, see = Path(argv[0]).name, f"; see {log}" if log else ''
-    try:
-        deadline = time.monotonic() + timeout
-        while not answers(url):
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with status {proc.returncode} before {url} answered{see}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name}: nothing answered on {url} within {timeout} s{see}")
-            try: proc.wait(0.3)   # a pause between tries that ends early if the server exits
-            except subprocess.TimeoutExpired: pass
-        yield proc
-    finally:
-        stop(proc)
-        if log: out.close()
-
-
-# JupyterLab's own settings for the tests: no news pop-up, and every cell rendered (not only those near the screen)
-LAB_SETTINGS = {
-    '@jupyterlab/apputils-extension/notification.jupyterlab-settings': {'fetchNews': 'false', 'checkForUpdates': False},
-    '@jupyterlab/notebook-extension/tracker.jupyterlab-settings': {'windowingMode': 'none'},
-}
-
-
-def lab_command(port, token, root):
-    "The JupyterLab command line that `make lab` runs, on `port` with `token`, serving `root`"
-    root_flag = ['--allow-root'] if os.geteuid() == 0 else []
-    return [cmd('jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
-            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
-            '--LabApp.expose_app_in_browser=True'] + root_flag
-
-
-@contextmanager
-def jupyterlab(root, log=None, timeout=90):
-    "JupyterLab serving folder `root` on 127.0.0.1 with a random port and token, stopped with its kernels on exit"
-    from fastcore.net import free_port
-    port, token = free_port(), secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix='dlcourse-lab-') as d:
-        for rel, val in LAB_SETTINGS.items():
-            f = Path(d)/'settings'/rel
-            f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(json.dumps(val))
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(Path(d)/'settings'),
-                   JUPYTER_RUNTIME_DIR=str(Path(d)/'runtime'),
-                   JUPYTERLAB_WORKSPACES_DIR=str(Path(d)/'workspaces'))   # no tabs restored from an earlier run
-        url = f'http://127.0.0.1:{port}'
-        status = f'{url}/api/status?token={token}'
-        with serve(lab_command(port, token, root), status, timeout=timeout, log=log, env=env) as p:
-            yield SimpleNamespace(url=url, token=token, port=port, proc=p, root=Path(root))
-
-
-KERNEL_IDLE = """() => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  const prompts = Array.from(document.querySelectorAll('.jp-InputPrompt'));
-  const busy = prompts.some(p => p.textContent.includes('*'));
-  return k && k.status === 'idle' && !busy;
-}"""
-
-
-def open_notebook(page, lab, path, timeout=90_000):
-    "Open the notebook at `path` (relative to the served folder) in `page`, and wait until its kernel is idle"
-    page.goto(f'{lab.url}/lab/tree/{path}?token={lab.token}')
-    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=timeout)
-    wait_idle(page, timeout)
-
-
-def wait_idle(page, timeout=300_000):
-    "Wait until the current notebook's kernel is idle and no cell is queued or running"
-    page.wait_for_function(KERNEL_IDLE, timeout=timeout, polling=250)
-
-
-def command(page, name, **args):
-    "Run JupyterLab command `name` (for example 'docmanager:save') with `args`, and wait for it to finish"
-    page.evaluate("([name, args]) => window.jupyterapp.commands.execute(name, args)", [name, args])
-
-
-# JupyterLab's run commands settle their promise once the cells have run; the page notes when it has
-RUN = """name => { window.dlcourseRan = false;
-  window.jupyterapp.commands.execute(name).then(() => { window.dlcourseRan = true; }); }"""
-
-
-def _run(page, name, timeout):
-    page.evaluate(RUN, name)
-    page.wait_for_function(f"() => window.dlcourseRan && ({KERNEL_IDLE})()", timeout=timeout, polling=250)
-
-
-def run_all(page, timeout=300_000):
-    "Run all the cells of the current notebook and wait until they have run and the kernel is idle"
-    _run(page, 'notebook:run-all-cells', timeout)
-
-
-def run_cell(page, index=-1, timeout=300_000):
-    "Run only cell `index` of the current notebook (counting markdown cells; -1: the last), as Ctrl+Enter does"
-    page.evaluate("""i => { const nb = window.jupyterapp.shell.currentWidget.content;
-                            nb.activeCellIndex = i < 0 ? nb.widgets.length + i : i; }""", index)
-    _run(page, 'notebook:run-cell', timeout)
-
-
 def png_header(w, h) -> bytes:
     "A tiny PNG whose header claims `w`×`h` pixels: what a decompression bomb looks like to a reader"
-    import struct, zlib
     def chunk(kind, data):
         return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
     ihdr = struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)
