@@ -85,7 +85,7 @@ def test_no_tool_imports_a_lesson():
 
 
 def test_the_package_ships_no_test_harness():
-    "JupyterLab driving, starting and stopping servers, fake PNG headers: in tests/course.py and tests/lab.py, not in the package"
+    "JupyterLab driving, starting and stopping servers, fake PNG headers: in tests/, not in the package"
     trees = {**modules(PKG), **modules(PKG/'tools')}.values()
     defined = {n.name for tree in trees for n in tree.body if hasattr(n, 'name')}
     harness = defined & {'jupyterlab', 'open_notebook', 'run_all', 'wait_idle', 'serve', 'stop', 'png_header'}

@@ -101,6 +101,11 @@ def search(page, base, words):
     return [a.split('?')[0] for a in hits]
 
 
+# a page has settled once MathJax, where it runs, has typeset it all and the fonts it asked for have loaded or failed
+SETTLED = """() => new Promise(done => window.MathJax && MathJax.Hub ? MathJax.Hub.Queue(done) : done())
+                 .then(() => document.fonts.ready).then(() => true)"""
+
+
 @pytest.mark.browser
 def test_every_page_in_a_browser_fetches_nothing_from_elsewhere(built):
     from dlcourse.tools.browser import chromium
@@ -116,8 +121,7 @@ def test_every_page_in_a_browser_fetches_nothing_from_elsewhere(built):
         page.on('pageerror', lambda e: errors.append(f"{page.url}: {e}"))
         for p in pages(site):
             page.goto(base + str(p.relative_to(site)))
-            page.wait_for_load_state('networkidle')   # what loads late (fonts, MathJax) logs its errors too
-            page.evaluate('document.fonts.ready.then(() => true)')
+            page.evaluate(SETTLED)   # what MathJax loads after the page (its fonts) logs its errors too
             broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
                                    ".map(i => i.src)")
             assert not broken, f"{p.relative_to(site)}: images not loaded: {broken}"
