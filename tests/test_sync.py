@@ -110,11 +110,13 @@ def test_no_line_over_120_characters():
 
 
 def _empty_headings(nb) -> list:
-    "The headings of a clean copy with no code or kept cell under them before the next heading of their level"
+    """The headings of a clean copy with no code or kept cell under them before the next heading of their level or
+    above (a kept cell's own headings count as headings, and what follows them as something to do)"""
     items = []   # (heading level, text) for headings, None for anything a learner does
     for c in nb.cells[1:]:   # after the exercise cell
+        if c.cell_type != 'code':
+            items += [(len(m.group(1)), m.group(0)) for m in re.finditer(r'^(#+)\s.*$', c.source, flags=re.M)]
         if c.cell_type == 'code' or KEEP_MARK in c.source: items.append(None)
-        else: items += [(len(m.group(1)), m.group(0)) for m in re.finditer(r'^(#+)\s.*$', c.source, flags=re.M)]
     empty = []
     for i, h in enumerate(items):
         if h is None: continue

@@ -52,6 +52,25 @@ def _title(nb, default):
             if m: return m.group(1).strip()
     return default
 
+def _outline(cells) -> list:
+    "(level, cell index, line) for each heading of markdown `cells`, and None for a code or kept cell: work to do"
+    res = []
+    for i, c in enumerate(cells):
+        if c.cell_type == 'markdown':
+            res += [(len(l) - len(l.lstrip('#')), i, l) for l in _headings(c.source).splitlines()]
+        if c.cell_type == 'code' or KEEP_MARK in c.source: res.append(None)
+    return res
+
+def _drop_empty_headings(cells) -> list:
+    "`cells` without the headings that have no code or kept cell under them, and without the cells left empty"
+    items, empty = _outline(cells), set()
+    for k, h in enumerate(items):
+        rest = items[k + 1:]
+        end = next((j for j, x in enumerate(rest) if x is not None and x[0] <= h[0]), len(rest)) if h else 0
+        if h and None not in rest[:end] and KEEP_MARK not in cells[h[1]].source: empty.add(h[1:])
+    for i, c in enumerate(cells): c.source = '\n'.join(l for l in c.source.splitlines() if (i, l) not in empty)
+    return [c for c in cells if c.source.strip()]
+
 # %% ../../../nbs/tools/clean.ipynb #e036bd8a
 def fingerprint(nb) -> str:
     "A hash of what a learner can change in `nb`: cell types, sources, outputs and execution counts"
@@ -60,7 +79,7 @@ def fingerprint(nb) -> str:
 
 # %% ../../../nbs/tools/clean.ipynb #867dd766
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
-    "The clean copy of lesson `nb`: exercise cell, headings, kept cells, and code cells other than `#| hide` ones"
+    "The clean copy of lesson `nb`: exercise cell, headings over work to do, kept cells, code cells but `#| hide` ones"
     intro = EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name)
     cells = [mk_cell(intro, 'markdown', id='dlcourse-exercise')]
     for c in nb.cells:
@@ -68,7 +87,7 @@ def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
         elif c.cell_type == 'markdown': src = c.source if KEEP_MARK in c.source else _headings(c.source)
         else: continue
         if src.strip(): cells.append(mk_cell(src, c.cell_type, id=c.id))
-    cells.append(mk_cell(CHECK_CELL, 'code', id='dlcourse-check'))
+    cells = cells[:1] + _drop_empty_headings(cells[1:]) + [mk_cell(CHECK_CELL, 'code', id='dlcourse-check')]
     res = new_nb(cells, meta={k: v for k, v in nb.metadata.items() if k == 'kernelspec'})
     clean_nb(res, clear_all=True)
     res.metadata['dlcourse'] = {'source': src_ref, 'fingerprint': fingerprint(res)}
