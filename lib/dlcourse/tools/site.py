@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/site.ipynb #5a636c0f
 from __future__ import annotations
-import ast, functools, http.server, shutil, subprocess, sys, tempfile, threading
+import ast, functools, http.server, re, shutil, subprocess, sys, tempfile, threading
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse
@@ -13,18 +13,22 @@ from .notebook import PLOTLY_MIME, WIDGET_MIME
 from .base import atomic, project_root
 
 # %% auto #0
-__all__ = ['CONF', 'TEST_YOURSELF', 'HOME_MENUS', 'SiteError', 'web_output', 'api_docs', 'site_notebook', 'site_sources',
-           'build_site', 'site_server', 'serve_site', 'dlcourse_site']
+__all__ = ['LOCAL_APP', 'CONF', 'TEST_YOURSELF', 'HOME_MENUS', 'SiteError', 'web_output', 'api_docs', 'site_notebook',
+           'site_sources', 'build_site', 'site_server', 'serve_site', 'dlcourse_site']
 
 # %% ../../../nbs/tools/site.ipynb #f7da771b
 class SiteError(Exception):
     "A site that cannot be built; the message names the file and why"
 
 # %% ../../../nbs/tools/site.ipynb #090e618e
+LOCAL_APP = re.compile(r'<iframe\b[^>]*\bsrc="https?://(?:127\.0\.0\.1|localhost)[:/]')   # an app a cell served
+
 def web_output(o):
-    "Output `o` as a web page shows it: a plotly chart as interactive HTML, a widget by its saved picture (else None)"
+    """Output `o` as a web page shows it: a plotly chart as interactive HTML, a widget by its saved picture (else None),
+    and nothing for an app the notebook served on its own machine, which a reader's browser cannot reach"""
     import plotly.io as pio
     d = o.get('data')
+    if d and LOCAL_APP.search(''.join(d.get('text/html', ''))): return None
     if not d or (PLOTLY_MIME not in d and WIDGET_MIME not in d): return o
     if PLOTLY_MIME in d:
         chart = pio.to_html(d[PLOTLY_MIME], include_plotlyjs=False, full_html=False, default_height=500)
