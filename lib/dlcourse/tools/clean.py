@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/clean.ipynb #4cd57469
 from __future__ import annotations
-import hashlib, json, os, re, sys, time
+import ast, hashlib, json, os, re, sys, time
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -17,8 +17,8 @@ from .settings import SettingsError, course_settings
 from .base import project_root
 
 # %% auto #0
-__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'clean_lesson', 'learner_changed', 'backup_path',
-           'Outcome', 'Cleaned', 'clean_one', 'record_lesson_settings', 'dlcourse_clean']
+__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'exercise_stub', 'clean_lesson', 'learner_changed',
+           'backup_path', 'Outcome', 'Cleaned', 'clean_one', 'record_lesson_settings', 'dlcourse_clean']
 
 # %% ../../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
@@ -77,13 +77,31 @@ def fingerprint(nb) -> str:
     cells = [[c.get('cell_type'), c.get('source'), c.get('outputs', []), c.get('execution_count')] for c in nb.cells]
     return hashlib.sha256(json.dumps(cells, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../../../nbs/tools/clean.ipynb #e1e0c002
+def exercise_stub(source, hint, where='cell') -> str:
+    "`source`, one function, its body replaced by a `NotImplementedError` with `hint`; signature and docstring kept"
+    try: fns = [n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    except SyntaxError as e: raise CleanError(f"{where}: #| exercise: the code does not parse ({e.msg})") from None
+    if len(fns) != 1 or len(ast.parse(source).body) != 1:
+        raise CleanError(f"{where}: #| exercise marks a cell that defines exactly one function, and nothing else")
+    f, lines = fns[0], source.splitlines()
+    doc = ast.get_docstring(f) is not None
+    first = f.body[1] if doc and len(f.body) > 1 else (None if doc else f.body[0])
+    if first is not None and first.lineno == f.lineno:   # a one-line function: cut its line where the body starts
+        head = lines[:f.lineno - 1] + [lines[f.lineno - 1][:first.col_offset].rstrip()]
+    else: head = lines[:f.body[0].end_lineno if doc else f.body[0].lineno - 1]
+    msg = f"Exercise: write {f.name}" + (f", {hint}" if hint else '')
+    return '\n'.join(head + [' ' * (f.col_offset + 4) + f"raise NotImplementedError({msg!r})"])
+
 # %% ../../../nbs/tools/clean.ipynb #867dd766
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
     "The clean copy of lesson `nb`: exercise cell, headings over work to do, kept cells, code cells but `#| hide` ones"
     intro = EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name)
     cells = [mk_cell(intro, 'markdown', id='dlcourse-exercise')]
     for c in nb.cells:
-        if c.cell_type == 'code' and 'hide' not in c.directives: src = code(c)
+        if c.cell_type == 'code' and 'exercise' in c.directives:
+            src = exercise_stub(code(c), c.directives['exercise'], f"{src_ref}, cell {c.id}")
+        elif c.cell_type == 'code' and 'hide' not in c.directives: src = code(c)
         elif c.cell_type == 'markdown': src = c.source if KEEP_MARK in c.source else _headings(c.source)
         else: continue
         if src.strip(): cells.append(mk_cell(src, c.cell_type, id=c.id))
