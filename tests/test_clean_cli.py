@@ -8,12 +8,6 @@ from dlcourse.tools.notebook import load_nb
 from dlcourse.tools.settings import course_settings
 from course import build_nb, cmd
 
-def make_nb(path, cells):
-    "Write a notebook of `cells` ('md:' prefix for markdown) at `path`"
-    build_nb(cells, path)
-    return path
-
-
 def clean(*args, cwd):
     "Run dlcourse-clean with `args` in `cwd`"
     return subprocess.run([cmd('dlcourse-clean'), *map(str, args)], cwd=cwd, capture_output=True, text=True)
@@ -23,9 +17,10 @@ def clean(*args, cwd):
 def teacher(tmp_path):
     "A teacher's folder of notebooks, one in a subfolder"
     src = tmp_path/'mine'
-    make_nb(src/'a.ipynb', ['md:# Lesson A\n\nProse that goes.\n\n## Part one', '#| export\nx = 1', 'md:Only prose.',
-                            f'md:{KEEP_MARK}\n**Exercise:** change x.', '#| hide\nassert x == 1', '#| default_exp a'])
-    make_nb(src/'sub/b.ipynb', ['md:# Lesson B', 'print("b")'])
+    build_nb(path=src/'a.ipynb', cells=['md:# Lesson A\n\nProse that goes.\n\n## Part one', '#| export\nx = 1',
+                                       'md:Only prose.', f'md:{KEEP_MARK}\n**Exercise:** change x.',
+                                       '#| hide\nassert x == 1', '#| default_exp a'])
+    build_nb(path=src/'sub/b.ipynb', cells=['md:# Lesson B', 'print("b")'])
     return src
 
 
@@ -58,7 +53,7 @@ def test_interrupted_write_leaves_old_file_and_no_temp(teacher, tmp_path, monkey
     dest = tmp_path/'out/a.ipynb'
     clean_one(teacher/'a.ipynb', dest)
     before = dest.read_bytes()
-    make_nb(teacher/'a.ipynb', ['md:# Lesson A, rewritten', 'y = 2'])
+    build_nb(path=teacher/'a.ipynb', cells=['md:# Lesson A, rewritten', 'y = 2'])
     def boom(*a, **k): raise OSError('disk full')
     monkeypatch.setattr(os, 'replace', boom)
     with pytest.raises(OSError, match='disk full'): clean_one(teacher/'a.ipynb', dest)
@@ -81,7 +76,7 @@ def test_learner_work_kept_without_force(teacher, tmp_path):
     assert clean(teacher, '--dest', out, cwd=tmp_path).returncode == 0
     _learner_runs(out/'a.ipynb')
     mine = (out/'a.ipynb').read_bytes()
-    make_nb(teacher/'a.ipynb', ['md:# Lesson A', 'x = 2'])          # the lesson changes upstream
+    build_nb(path=teacher/'a.ipynb', cells=['md:# Lesson A', 'x = 2'])          # the lesson changes upstream
     r = clean(teacher, '--dest', out, cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.splitlines() == [
@@ -95,7 +90,7 @@ def test_learner_work_backed_up_with_force(teacher, tmp_path):
     clean(teacher, '--dest', out, cwd=tmp_path)
     _learner_runs(out/'a.ipynb')
     mine = (out/'a.ipynb').read_bytes()
-    make_nb(teacher/'a.ipynb', ['md:# Lesson A', 'x = 2'])
+    build_nb(path=teacher/'a.ipynb', cells=['md:# Lesson A', 'x = 2'])
     r = clean(teacher, '--dest', out, '--force', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     backups = list(out.glob('a.learner-*.ipynb'))
@@ -107,7 +102,7 @@ def test_learner_work_backed_up_with_force(teacher, tmp_path):
 def test_untouched_copy_is_regenerated(teacher, tmp_path):
     out = tmp_path/'out'
     clean(teacher, '--dest', out, cwd=tmp_path)
-    make_nb(teacher/'a.ipynb', ['md:# Lesson A', 'x = 3'])
+    build_nb(path=teacher/'a.ipynb', cells=['md:# Lesson A', 'x = 3'])
     r = clean(teacher, '--dest', out, cwd=tmp_path)
     assert r.returncode == 0 and 'out/a.ipynb: written' in r.stdout.splitlines(), r.stdout + r.stderr
     assert not list(out.glob('*.learner-*'))

@@ -80,11 +80,11 @@ def fingerprint(nb) -> str:
 # %% ../../../nbs/tools/clean.ipynb #e1e0c002
 def exercise_stub(source, hint, where='cell') -> str:
     "`source`, one function, its body replaced by a `NotImplementedError` with `hint`; signature and docstring kept"
-    try: fns = [n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    try: body = ast.parse(source).body
     except SyntaxError as e: raise CleanError(f"{where}: #| exercise: the code does not parse ({e.msg})") from None
-    if len(fns) != 1 or len(ast.parse(source).body) != 1:
+    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise CleanError(f"{where}: #| exercise marks a cell that defines exactly one function, and nothing else")
-    f, lines = fns[0], source.splitlines()
+    f, lines = body[0], source.splitlines()
     doc = ast.get_docstring(f) is not None
     first = f.body[1] if doc and len(f.body) > 1 else (None if doc else f.body[0])
     if first is not None and first.lineno == f.lineno:   # a one-line function: cut its line where the body starts

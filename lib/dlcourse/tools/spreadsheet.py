@@ -139,11 +139,11 @@ def _sheet(ws, df, P, linear):
 # %% ../../../nbs/tools/spreadsheet.ipynb #4adae2af
 def _passenger(ws, r, row, params, lay):
     "Row `r`: the passenger's values, its inputs as formulas, the model (columns `lay`) and the squared error"
-    L, (k, linear), lin, relu, preds = get_column_letter, lay[:2], lay.lin, lay.relu, lay.preds
+    L, k, lin, relu, preds = get_column_letter, lay.k, lay.lin, lay.relu, lay.preds
     for c, v in enumerate(row, 1): ws.cell(r, c, v.item() if hasattr(v, 'item') else v)
     for c, f in enumerate(INPUT_FORMULAS.values(), 9): ws.cell(r, c, f.format(r=r) if isinstance(f, str) else f)
     ws.cell(r, lin).value = ArrayFormula(f'{L(lin)}{r}:{L(lin + k - 1)}{r}', f'=MMULT(G{r}:P{r},{params})')
-    if not linear:
+    if not lay.linear:
         for j in range(k): ws.cell(r, relu + j, f'=IF({L(lin + j)}{r}<0,0,{L(lin + j)}{r})')
         ws.cell(r, preds, f'=SUM({L(relu)}{r}:{L(relu + k - 1)}{r})')
     ws.cell(r, preds + 1, f'=(A{r}-{L(preds)}{r})^2')
