@@ -89,16 +89,28 @@ SETTING_VARS = {f'DLCOURSE_{k.upper()}' for k in
                 ('dataset', 'arch', 'img_size', 'epochs', 'batch_size', 'seed', 'pretrained')}
 
 
+def solve(nb, lesson_cells, but=()):
+    "Clean copy `nb` with its exercises written as the lesson writes them (but those named in `but`): a learner's"
+    from dlcourse.tools.exercise import lesson_exercises
+    exercises = lesson_exercises(new_notebook(cells=list(lesson_cells)))
+    solutions = {ex.id: ex.source for ex in exercises if ex.name not in but}
+    for c in nb.cells:
+        if c.get('id') in solutions: c.source = solutions[c.id]
+    return nb
+
+
 class LessonRun:
     """A notebook run cell by cell in a Jupyter kernel, as JupyterLab's Run All does (going on after errors), with the
-    lesson's `#| hide` cells (its unit checks) run at their places when `lesson` is given; the kernel stays up"""
+    lesson's `#| hide` cells (its unit checks) run at their places and its exercises written as the lesson writes them
+    when `lesson` is given; the kernel stays up"""
     def __init__(self, nb_path, cwd, env=None, lesson=None, timeout=1800):
         self.path, self.nb = Path(nb_path), nbformat.read(nb_path, as_version=4)
         # the learner's settings overrides are left out: the run uses the course's settings.ini and `env`
         env = {**{k: None for k in SETTING_VARS}, 'DLCOURSE_CHECKING': '1', **(env or {})}
         self.kernel, self.hidden_errors = Kernel(cwd, env, timeout), []
-        mine = {c.id: c for c in self.nb.cells if c.cell_type == 'code'}
         order = nbformat.read(lesson, as_version=4).cells if lesson else self.nb.cells
+        if lesson: solve(self.nb, order)
+        mine = {c.id: c for c in self.nb.cells if c.cell_type == 'code'}
         for c in [c for c in order if c.cell_type == 'code']:
             if lesson and 'hide' in directives(c): self._hidden(c)
             elif c.id in mine: self.kernel.run_cell(mine.pop(c.id))

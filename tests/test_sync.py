@@ -4,6 +4,7 @@ from dataclasses import asdict
 from pathlib import Path
 import pytest
 from dlcourse.tools.clean import CHECK_CELL, KEEP_MARK, learner_changed
+from dlcourse.tools.exercise import lesson_exercises
 from dlcourse.tools.notebook import code, code_lines, lesson_notebooks, load_nb, notebooks
 from dlcourse.tools.settings import CourseSettings
 from course import ROOT, cmd
@@ -53,9 +54,11 @@ def test_clean_copy_is_clean(lesson):
         assert not c.metadata
         if c.cell_type == 'code': assert c.outputs == [] and c.execution_count is None
         else: assert KEEP_MARK in c.source or all(re.match(r'#{1,6}\s', l) for l in c.source.splitlines()), c.source
-    want = [(c.id, code(c)) for c in _visible(src) if code(c).strip()]
+    stubs = {ex.id: ex.stub for ex in lesson_exercises(src)}   # an exercise: the function's first lines and a hint
+    want = [(c.id, stubs.get(c.id, code(c))) for c in _visible(src) if code(c).strip()]
     got = [(c.id, c.source) for c in cl.cells if c.cell_type == 'code']
     assert got == want + [('dlcourse-check', CHECK_CELL)]
+    assert ('**Write the functions:**' in cl.cells[0].source) == bool(stubs)
 
 
 # the most code lines a lesson shows (its clean copy may have 10 more): lessons 1 and 5 build their models from scratch,

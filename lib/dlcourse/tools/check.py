@@ -15,6 +15,8 @@ from fastcore.script import call_parse
 from IPython import get_ipython
 from IPython.display import display
 from .compare import CellOutputs, Status, cell_outputs, compare_cell, plural
+from .exercise import (RESULTS_CELL, STUB, ExerciseResult, Verdict, exercise_uses, lesson_exercises,
+                                     read_results, results_cell, run_exercises, stub_error)
 from .kernel import execute
 from .machine import cpu_diff, machine_diff, run_facts
 from .notebook import NotebookError, code, load_nb
@@ -36,6 +38,7 @@ class Exit(IntEnum):
     DIFFERENT = 1     # some cells differ from the lesson
     UNCHECKABLE = 2   # the notebook cannot be checked
     EXPECTED = 3      # some cells differ, as expected with your settings or your machine
+    UNFINISHED = 4    # your cells match, and exercises are still to write (the cells waiting on them not counted)
 
 # %% ../../../nbs/tools/check.ipynb #5196487c
 def _lesson_path(nb, path) -> Path:
@@ -80,6 +83,7 @@ def _cell_report(idx, cell, ref, explanation='', spread=None) -> CellReport:
     if ref is None: return CellReport(idx, cell.source, Status.NOT_COMPARABLE, 'not in the lesson (a cell you added)',
                                       changed=True, got=got)
     want = cell_outputs(ref)
+    if 'exercise' in ref.directives: return CellReport(idx, cell.source, Status.EXERCISE, want=want, got=got)
     if 'timing' in ref.directives: status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (#| timing)"
     else: status, detail = compare_cell(want, got, spread)
     return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref), want=want, got=got,
@@ -93,21 +97,35 @@ def _prose_before(lesson) -> dict:
         elif c.cell_type == 'code': res[c.get('id')], prose = '\n\n'.join(prose), []
     return res
 
-def _cell_reports(mine, lesson) -> list:
-    "A `CellReport` for each code cell of clean notebook `mine` but its check() cell, paired by id, else by code"
+def _waiting(reports, cells, undone):
+    """Mark as waiting the `reports` of `cells` that failed because of an exercise in `undone`: they raised its stub's
+    error, use it (or names it gave a value) and differ, or were not run after a cell that raised because of it"""
+    uses, stopped = exercise_uses([c.source for c in cells], list(undone)), None
+    for r, c, used in zip(reports, cells, uses):
+        if r.status in (Status.EXERCISE, Status.NOT_COMPARABLE): continue
+        name = stub_error(c) or (used if r.failed else None) or (stopped if r.status is Status.NOT_RUN else None)
+        if not name: continue
+        r.status, r.detail = Status.WAITING, f"waits on the exercise {name}"
+        if r.got is not None and r.got.error: stopped = stopped or name
+
+def _cell_reports(mine, lesson) -> tuple:
+    "(a `CellReport` for each code cell of clean notebook `mine` but check(), paired by id else by code; those cells)"
     ref = [c for c in lesson.cells if c.cell_type == 'code']
     by_id, by_code, prose = {c.id: c for c in ref}, {code(c): c for c in ref}, _prose_before(lesson)
     spread = lesson.metadata.get('dlcourse', {}).get('spread', {}).get('cells', {})
     cells = [c for c in mine.cells if c.cell_type == 'code' and c.get('id') != 'dlcourse-check']
     pairs = [(c, by_id.get(c.get('id')) or by_code.get(code(c))) for c in cells]
     return [_cell_report(i, c, r, prose.get(r.get('id'), '') if r else '', spread.get(r.get('id')) if r else None)
-            for i, (c, r) in enumerate(pairs, 1)]
+            for i, (c, r) in enumerate(pairs, 1)], cells
 
 # %% ../../../nbs/tools/check.ipynb #55be71a8
-def _run_copy(nb, folder, timeout=None):
-    "A copy of notebook `nb` run in a Jupyter kernel in `folder`, going on after errors"
+def _run_copy(nb, folder, timeout=None, lesson=None):
+    """A copy of notebook `nb` run in a Jupyter kernel in `folder`, going on after errors; (that run, and with `lesson`
+    the results of the lesson's exercises' tests in its kernel, else None)"""
     copy = nbformat.reads(nb2str(nb), as_version=4)
-    return execute(copy, Path(folder).resolve(), dict(DLCOURSE_CHECKING='1'), timeout)
+    if lesson: copy.cells.append(nbformat.v4.new_code_cell(results_cell(lesson), id=RESULTS_CELL))
+    res = execute(copy, Path(folder).resolve(), dict(DLCOURSE_CHECKING='1'), timeout)
+    return (res, None) if not lesson else (res, read_results(res.cells.pop()))
 
 # %% ../../../nbs/tools/check.ipynb #20a13231
 def _settings_diff(lesson, path) -> dict:
@@ -127,6 +145,7 @@ class Report:
     settings: dict = field(default_factory=dict)   # {key: (the lesson's value, yours)}
     machine: list = field(default_factory=list)    # a sentence for each fact that differs (`machine_diff`)
     cpu: str = ''                                  # the sentence naming another CPU (`cpu_diff`): no reason itself
+    exercises: list = field(default_factory=list)  # an `ExerciseResult` for each of the lesson's exercises
 
     @property
     def failed(self) -> list:
@@ -136,8 +155,9 @@ class Report:
     @property
     def exit_status(self) -> Exit:
         "What `dlcourse-check` exits with"
-        if not self.failed: return Exit.SAME
-        return Exit.EXPECTED if self.settings or self.machine else Exit.DIFFERENT
+        if any(e.verdict is Verdict.FAILS for e in self.exercises): return Exit.DIFFERENT
+        if self.failed: return Exit.EXPECTED if self.settings or self.machine else Exit.DIFFERENT
+        return Exit.SAME if all(e.verdict.done for e in self.exercises) else Exit.UNFINISHED
 
     def why(self) -> str:
         "The line naming the settings, the machine facts and the CPU that differ from the lesson's ('' where none do)"
@@ -149,13 +169,22 @@ class Report:
         "One line: how many cells of each kind, and the verdict"
         cnt = Counter('changed code' if r.changed else r.status.value for r in self.cells)
         parts = ', '.join(f"{v} {k}" for k, v in cnt.most_common())
-        bad = len(self.failed)
+        bad, waiting = len(self.failed), sum(r.status is Status.WAITING for r in self.cells)
         verdict = (f"{plural(bad, 'cell')} differ{'s' if bad == 1 else ''} from the lesson" if bad
-                   else "everything you ran matches the lesson")
+                   else f"everything {'else ' if waiting else ''}you ran matches the lesson")
         why = ([f"your settings ({', '.join(self.settings)} changed)"] if self.settings else []) + \
               (["your machine"] if self.machine else [])
         if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
-        return f"{len(self.cells)} code cells: {parts}. {verdict}."
+        if waiting: verdict = f"{plural(waiting, 'cell')} wait{'s' if waiting == 1 else ''} on exercises; {verdict}"
+        return f"{len(self.cells)} code cells: {parts}. {verdict}.{self._exercises_said()}"
+
+    def _exercises_said(self) -> str:
+        "The summary's sentence on the exercises ('' where the lesson has none)"
+        if not self.exercises: return ''
+        if any(e.verdict is Verdict.UNTESTED for e in self.exercises):
+            return (f" The tests of the exercises ({', '.join(e.name for e in self.exercises)}) run only with --run, "
+                    "or from check() in the notebook.")
+        return " Exercises: " + ', '.join(f"{e.name} {e.verdict.value}" for e in self.exercises) + '.'
 
     def lines(self) -> list:
         "The report as printed: why it may differ, a line for each cell, the summary"
@@ -169,17 +198,44 @@ def _read(path):
     try: return load_nb(path)
     except NotebookError as e: raise CheckError(str(e)) from None
 
-def check_notebook(path, run=False, timeout=None) -> Report:
-    "The `Report` of the clean copy at `path` against its lesson: its saved outputs, or with `run` a fresh run's"
+def _exercises(lesson, where) -> list:
+    "The exercises of `lesson`, or a `CheckError` saying what is wrong with one"
+    try: return lesson_exercises(lesson, where)
+    except NotebookError as e: raise CheckError(str(e)) from None
+
+def _undone(nb, results) -> set:
+    "The exercises that do not pass: by their tests, or where untested, those whose cell in `nb` is still the stub"
+    if all(r.verdict is not Verdict.UNTESTED for r in results): return {r.name for r in results if not r.verdict.done}
+    return {r.name for r in results if any(STUB.format(name=r.name) in c.source for c in nb.cells)}
+
+def _said(cells, mine, exercises, results):
+    "Give the report of each exercise's cell the line of its tests' result"
+    by_id = {ex.id: r for ex, r in zip(exercises, results)}
+    for r, c in zip(cells, mine):
+        if r.status is Status.EXERCISE and c.get('id') in by_id:
+            e = by_id[c.get('id')]
+            r.detail = e.verdict.value + (f": {e.message}" if e.message else '')
+
+# %% ../../../nbs/tools/check.ipynb #c4e0a001
+def check_notebook(path, run=False, timeout=None, namespace=None) -> Report:
+    """The `Report` of the clean copy at `path` against its lesson: its saved outputs, its exercises tested in
+    `namespace` where given; or with `run`, a fresh run's, and its exercises tested in that run's kernel"""
     nb = _read(path)
-    lesson = _read(_lesson_path(nb, path))
+    lesson_path = _lesson_path(nb, path)
+    lesson = _read(lesson_path)
+    exercises, results = _exercises(lesson, lesson_path.name), None
     if not any(c.cell_type == 'code' for c in nb.cells): raise CheckError(f"{path}: has no code cells")
-    if run: nb = _run_copy(nb, Path(path).parent, timeout)
+    if run: nb, results = _run_copy(nb, Path(path).parent, timeout, lesson_path if exercises else None)
     elif not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
         raise CheckError(f"{path}: has no outputs yet; run it in JupyterLab and save it, or use --run")
-    theirs, mine = run_facts(lesson), run_facts(nb)
-    return Report(Path(path), _cell_reports(nb, lesson), _settings_diff(lesson, path), machine_diff(theirs, mine),
-                  cpu_diff(theirs, mine))
+    elif namespace is not None: results = run_exercises(exercises, namespace)
+    results = results or [ExerciseResult(ex.name, Verdict.UNTESTED, source=ex.source) for ex in exercises]
+    cells, mine = _cell_reports(nb, lesson)
+    _waiting(cells, mine, _undone(nb, results))
+    _said(cells, mine, exercises, results)
+    theirs, facts = run_facts(lesson), run_facts(nb)
+    return Report(Path(path), cells, _settings_diff(lesson, path), machine_diff(theirs, facts), cpu_diff(theirs, facts),
+                  results)
 
 # %% ../../../nbs/tools/check.ipynb #a8628dfe
 def _write_html(report, dest):
@@ -234,6 +290,7 @@ def check(notebook=None, run=False):
     if not run and _unsaved(path):
         return print("check(): you have run cells since this notebook was last saved: "
                      "save it first (Ctrl+S), then run check() again")
-    try: report = check_notebook(path, run=run)
+    ip = get_ipython()
+    try: report = check_notebook(path, run=run, namespace=None if run or ip is None else ip.user_ns)
     except CheckError as e: return print(f"check(): {e}")
     display({'text/plain': str(report), 'text/html': report_html(report)}, raw=True)

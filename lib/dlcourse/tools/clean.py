@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/clean.ipynb #4cd57469
 from __future__ import annotations
-import ast, hashlib, json, os, re, sys, time
+import hashlib, json, os, re, sys, time
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -14,23 +14,28 @@ from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 from .notebook import NotebookError, load_nb, save_nb, code, notebooks, lesson_notebooks
 from .settings import SettingsError, course_settings
+from .exercise import lesson_exercises
 from .base import project_root
 
 # %% auto #0
-__all__ = ['KEEP_MARK', 'CHECK_CELL', 'EXERCISE', 'CleanError', 'fingerprint', 'exercise_stub', 'clean_lesson', 'learner_changed',
+__all__ = ['KEEP_MARK', 'CHECK_CELL', 'INTRO', 'WRITE', 'CleanError', 'fingerprint', 'clean_lesson', 'learner_changed',
            'backup_path', 'Outcome', 'Cleaned', 'clean_one', 'record_lesson_settings', 'dlcourse_clean']
 
 # %% ../../../nbs/tools/clean.ipynb #f3e82c9c
 KEEP_MARK = '<!-- clean: keep -->'
 CHECK_CELL = "from dlcourse.tools.check import check\ncheck()"
 
-EXERCISE = ("# Test yourself: {title}\n\n"
+INTRO = ("# Test yourself: {title}\n\n"
     "This is the clean copy of `{src}`: its headings and code, without the prose or the outputs.\n\n"
     "**The exercise:** before you run each cell, say (or write down) what it is for and what it will output. "
     "Then run it and compare. Where you were wrong, go back to the full lesson.\n\n"
     "When you are done, save the notebook and run the last cell, `check()`: "
     "it compares your outputs with the lesson's, cell by cell "
     "(from a terminal in the course folder: `.venv/bin/dlcourse-check clean/{name}`).")
+WRITE = ("\n\n**Write the functions:** {names} are yours to write. Each cell keeps the function's first lines, and its "
+    "body raises `NotImplementedError` with a hint: replace that line with your code. "
+    "`check()` runs the lesson's tests on your functions and says which pass, "
+    "and which cells wait on one that does not yet.")
 
 class CleanError(NotebookError):
     "A notebook that `dlcourse-clean` will not clean where it was asked to"
@@ -77,30 +82,20 @@ def fingerprint(nb) -> str:
     cells = [[c.get('cell_type'), c.get('source'), c.get('outputs', []), c.get('execution_count')] for c in nb.cells]
     return hashlib.sha256(json.dumps(cells, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-# %% ../../../nbs/tools/clean.ipynb #e1e0c002
-def exercise_stub(source, hint, where='cell') -> str:
-    "`source`, one function, its body replaced by a `NotImplementedError` with `hint`; signature and docstring kept"
-    try: body = ast.parse(source).body
-    except SyntaxError as e: raise CleanError(f"{where}: #| exercise: the code does not parse ({e.msg})") from None
-    if len(body) != 1 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
-        raise CleanError(f"{where}: #| exercise marks a cell that defines exactly one function, and nothing else")
-    f, lines = body[0], source.splitlines()
-    doc = ast.get_docstring(f) is not None
-    first = f.body[1] if doc and len(f.body) > 1 else (None if doc else f.body[0])
-    if first is not None and first.lineno == f.lineno:   # a one-line function: cut its line where the body starts
-        head = lines[:f.lineno - 1] + [lines[f.lineno - 1][:first.col_offset].rstrip()]
-    else: head = lines[:f.body[0].end_lineno if doc else f.body[0].lineno - 1]
-    msg = f"Exercise: write {f.name}" + (f", {hint}" if hint else '')
-    return '\n'.join(head + [' ' * (f.col_offset + 4) + f"raise NotImplementedError({msg!r})"])
-
 # %% ../../../nbs/tools/clean.ipynb #867dd766
+def _listed(names) -> str:
+    "`names` as code, joined as a sentence does"
+    names = [f"`{n}`" for n in names]
+    return ', '.join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
-    "The clean copy of lesson `nb`: exercise cell, headings over work to do, kept cells, code cells but `#| hide` ones"
-    intro = EXERCISE.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name)
-    cells = [mk_cell(intro, 'markdown', id='dlcourse-exercise')]
+    "The clean copy of lesson `nb`: intro cell, headings over work to do, kept cells, code cells (no `#| hide` ones)"
+    exercises = lesson_exercises(nb, src_ref)
+    intro = INTRO.format(title=_title(nb, Path(src_ref).stem), src=src_ref, name=name)
+    if exercises: intro += WRITE.format(names=_listed([ex.name for ex in exercises]))
+    cells, stubs = [mk_cell(intro, 'markdown', id='dlcourse-exercise')], {ex.id: ex.stub for ex in exercises}
     for c in nb.cells:
-        if c.cell_type == 'code' and 'exercise' in c.directives:
-            src = exercise_stub(code(c), c.directives['exercise'], f"{src_ref}, cell {c.id}")
+        if c.cell_type == 'code' and c.id in stubs: src = stubs[c.id]
         elif c.cell_type == 'code' and 'hide' not in c.directives: src = code(c)
         elif c.cell_type == 'markdown': src = c.source if KEEP_MARK in c.source else _headings(c.source)
         else: continue

@@ -34,6 +34,8 @@ class Status(Enum):
     DIFFERENT = 'different'
     NOT_COMPARABLE = 'not comparable'   # a widget, a progress bar or a timing: cannot match by nature
     NOT_RUN = 'not run'
+    EXERCISE = 'exercise'              # a function for the learner to write: its tests say how it does
+    WAITING = 'waits'                  # failed because an exercise is not written, or not right, yet
 
     @property
     def matches(self) -> bool: return self in (Status.SAME, Status.CLOSE, Status.SPREAD, Status.VARIES)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import base64, difflib, html, io, re
 from .compare import NUM_RE, Status, close, decode_plotly_arrays, image, lines, short, tokens
+from .exercise import Verdict
 
 # %% auto #0
 __all__ = ['MARK', 'CSS', 'image_diff', 'text_diff', 'chart_changes', 'report_html']
@@ -108,7 +109,8 @@ CSS = """
 .dlc-report .dlc-del{color:var(--jp-error-color1,#b71c1c)}
 .dlc-report .dlc-ins{color:var(--jp-success-color1,#1b5e20)}
 .dlc-report mark{background:#ffd54f;color:#000}
-.dlc-report details.dlc-explain{border-left:3px solid var(--jp-brand-color1,#1976d2);padding-left:8px;margin:6px 0}
+.dlc-report details.dlc-explain,.dlc-report details.dlc-lesson-code{
+  border-left:3px solid var(--jp-brand-color1,#1976d2);padding-left:8px;margin:6px 0}
 """
 
 def _figure(b64, caption) -> str:
@@ -156,16 +158,29 @@ def _row(r) -> str:
     first = r.source.strip().splitlines()[0] if r.source.strip() else ''
     head = f'<summary>{_chip(r)} [{r.idx}] <code>{html.escape(short(first, 80))}</code></summary>'
     code = f'<pre class="dlc-code">{html.escape(r.source)}</pre>'
-    moved = f'<p class="dlc-detail">{html.escape(r.detail)}</p>' if r.status in (Status.SPREAD, Status.VARIES) else ''
+    said = (Status.SPREAD, Status.VARIES, Status.WAITING, Status.EXERCISE)
+    moved = f'<p class="dlc-detail">{html.escape(r.detail)}</p>' if r.status in said else ''
     if not _differs(r): return f'<details class="dlc-cell">{head}{moved}{code}</details>'
     body = ''.join(_what_differs(r) + [code, _explanation(r.explanation)])
     return f'<details class="dlc-cell dlc-open" open>{head}{body}</details>'
 
+def _exercise_row(e) -> str:
+    "One exercise's row: its verdict and message, open unless it passes, and the lesson's code one click away"
+    cls = {Verdict.PASSES: 'same', Verdict.FAILS: 'different'}.get(e.verdict, 'other')
+    head = (f'<summary><span class="dlc-status dlc-{cls}">{e.verdict.value}</span> exercise '
+            f'<code>{html.escape(e.name)}</code></summary>')
+    msg = f'<p class="dlc-detail">{html.escape(e.message)}</p>' if e.message else ''
+    code = ('<details class="dlc-lesson-code"><summary>Show the lesson\'s code</summary>'
+            f'<pre class="dlc-code">{html.escape(e.source)}</pre></details>')
+    opened = '' if e.verdict.done else ' open'
+    return f'<details class="dlc-cell dlc-exercise"{opened}>{head}{msg}{code}</details>'
+
 def report_html(report, page=False) -> str:
-    "`report` as HTML: the settings and machine line, the summary, a row per code cell; with `page`, a whole page"
+    "`report` as HTML: the settings and machine line, the summary, the exercises, a row per code cell; or a whole page"
     why = report.why()
     rows = ([f'<p class="dlc-why">{html.escape(why)}</p>'] if why else []) + \
-           [f'<p class="dlc-summary">{html.escape(report.summary())}</p>'] + [_row(r) for r in report.cells]
+           [f'<p class="dlc-summary">{html.escape(report.summary())}</p>'] + \
+           [_exercise_row(e) for e in report.exercises] + [_row(r) for r in report.cells]
     frag = f'<style>{CSS}</style><div class="dlc-report">' + ''.join(rows) + '</div>'
     if not page: return frag
     title = html.escape(f"dlcourse-check: {report.path.name}")
