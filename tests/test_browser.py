@@ -5,7 +5,7 @@ import base64, re, subprocess, time
 import nbformat, pytest
 from fastcore.nbio import read_nb
 from dlcourse.tools.browser import chromium
-from course import ROOT, build_nb, cmd, course_copy, drawn, short_notebook, title_band
+from course import ROOT, build_nb, cmd, course_copy, drawn, short_notebook, solve, title_band
 from lab import command, jupyterlab, open_notebook, run_all, run_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -181,6 +181,7 @@ def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     on the learning rate one click away, readable in the dark theme too; after another run, unsaved, it asks again"""
     from playwright.sync_api import expect
     nb = nbformat.read(lab.root/'clean/01_neural_net_basics.ipynb', as_version=4)
+    solve(nb, nbformat.read(lab.root/'nbs/01_neural_net_basics.ipynb', as_version=4).cells)
     [lr] = [c for c in nb.cells if c.source.startswith('lrs = [0.01, 0.05, 0.2, 0.25]')]
     lr.source = lr.source.replace('0.2,', '0.1,')
     nbformat.write(nb, lab.root/'clean/01_mine.ipynb')
@@ -216,6 +217,70 @@ def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     run_cell(page, 3)                        # another run of a cell, not saved
     run_cell(page)
     assert SAVE_FIRST in out.text_content()
+
+
+SOURCE = "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
+WRONG_MSE = 'def mse(preds, acts):\n    "Mean squared error between predictions and actual values"\n' \
+            '    return (preds - acts).abs().mean()'
+
+
+def write_cell(page, starts, source):
+    "Type `source` over the code of the current notebook's cell that starts with `starts`, as a learner does"
+    cell = page.locator(CURRENT).locator('.jp-CodeCell', has=page.locator('.cm-line', has_text=starts)).first
+    cell.locator('.cm-content').click()
+    page.keyboard.press('Control+A')
+    page.keyboard.insert_text(source)
+    assert page.evaluate(SOURCE) == source
+
+
+def check_report(page):
+    "Save the notebook, run its last cell, check(), and return its report's output area"
+    save(page)
+    run_cell(page)
+    return page.locator(CURRENT).locator('.jp-CodeCell').last.locator('.jp-OutputArea-output')
+
+
+def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it_wait(lab, browser):
+    """Clean lesson 1 in JupyterLab with every exercise written but `mse`, which the learner types in as the mean
+    absolute error: check() shows that exercise failed with its test's sentence, `quad_mse` and the cells that use `mse`
+    waiting on it, and the lesson's `mse` behind a closed "Show the lesson's code"; written right, it passes and every
+    cell matches"""
+    from playwright.sync_api import expect
+    nb = nbformat.read(lab.root/'clean/01_neural_net_basics.ipynb', as_version=4)
+    solve(nb, nbformat.read(lab.root/'nbs/01_neural_net_basics.ipynb', as_version=4).cells, but=('mse',))
+    nbformat.write(nb, lab.root/'clean/01_exercise.ipynb')
+    page = browser.new_page()
+    page.set_viewport_size({'width': 1200, 'height': 1000})
+    open_notebook(page, lab, 'clean/01_exercise.ipynb')
+    write_cell(page, 'def mse(preds, acts):', WRONG_MSE)
+    run_all(page)
+    out = check_report(page)
+    rows = out.locator('details.dlc-exercise')
+    assert [c.text_content() for c in rows.locator('summary code').all()] == ['mse', 'quad_mse', 'gd_step',
+                                                                             'rectified_linear']
+    row, quad = rows.nth(0), rows.nth(1)
+    expect(row).to_have_attribute('open', '')
+    assert 'fails' in row.locator('summary').first.text_content()
+    assert ('`mse` of [1, 3] against [2, 1] (errors -1 and 2) should be 2.5, got 1.5'
+            in row.locator('.dlc-detail').text_content())
+    assert 'waits on the exercise mse' in quad.text_content()
+    waiting = out.locator('details.dlc-cell:not(.dlc-exercise)', has_text='waits on the exercise mse')
+    assert waiting.count() >= 5, out.text_content()[-3000:]
+    assert out.locator('details.dlc-cell[open]:not(.dlc-exercise)').count() == 0, "waiting cells are no mistakes"
+    lesson_code = row.locator('details.dlc-lesson-code pre')
+    expect(lesson_code).to_be_hidden()
+    row.locator('details.dlc-lesson-code summary').click()
+    expect(lesson_code).to_be_visible()
+    assert 'return ((preds - acts)**2).mean()' in lesson_code.text_content()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'exercise-fails.png')
+    write_cell(page, 'def mse(preds, acts):', WRONG_MSE.replace('(preds - acts).abs()', '((preds - acts)**2)'))
+    run_all(page)
+    out = check_report(page)
+    report = out.text_content()
+    assert 'everything you ran matches the lesson' in report, report[-1500:]
+    assert 'Exercises: mse passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
+    page.screenshot(path=ART/'exercise-passes.png')
 
 
 def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):

@@ -100,7 +100,7 @@ def _prose_before(lesson) -> dict:
 def _waiting(reports, cells, undone):
     """Mark as waiting the `reports` of `cells` that failed because of an exercise in `undone`: they raised its stub's
     error, use it (or names it gave a value) and differ, or were not run after a cell that raised because of it"""
-    uses, stopped = exercise_uses([c.source for c in cells], list(undone)), None
+    uses, stopped = exercise_uses([c.source for c in cells], undone), None
     for r, c, used in zip(reports, cells, uses):
         if r.status in (Status.EXERCISE, Status.NOT_COMPARABLE): continue
         name = stub_error(c) or (used if r.failed else None) or (stopped if r.status is Status.NOT_RUN else None)
@@ -157,7 +157,8 @@ class Report:
         "What `dlcourse-check` exits with"
         if any(e.verdict is Verdict.FAILS for e in self.exercises): return Exit.DIFFERENT
         if self.failed: return Exit.EXPECTED if self.settings or self.machine else Exit.DIFFERENT
-        return Exit.SAME if all(e.verdict.done for e in self.exercises) else Exit.UNFINISHED
+        waiting = any(r.status is Status.WAITING for r in self.cells)
+        return Exit.UNFINISHED if waiting or not all(e.verdict.done for e in self.exercises) else Exit.SAME
 
     def why(self) -> str:
         "The line naming the settings, the machine facts and the CPU that differ from the lesson's ('' where none do)"
@@ -203,10 +204,10 @@ def _exercises(lesson, where) -> list:
     try: return lesson_exercises(lesson, where)
     except NotebookError as e: raise CheckError(str(e)) from None
 
-def _undone(nb, results) -> set:
-    "The exercises that do not pass: by their tests, or where untested, those whose cell in `nb` is still the stub"
-    if all(r.verdict is not Verdict.UNTESTED for r in results): return {r.name for r in results if not r.verdict.done}
-    return {r.name for r in results if any(STUB.format(name=r.name) in c.source for c in nb.cells)}
+def _undone(nb, results) -> list:
+    "The exercises that do not pass, in order: by their tests, or where untested, those still the stub in `nb`"
+    if all(r.verdict is not Verdict.UNTESTED for r in results): return [r.name for r in results if not r.verdict.done]
+    return [r.name for r in results if any(STUB.format(name=r.name) in c.source for c in nb.cells)]
 
 def _said(cells, mine, exercises, results):
     "Give the report of each exercise's cell the line of its tests' result"

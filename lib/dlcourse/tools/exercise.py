@@ -136,18 +136,16 @@ def _names(source):
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a017
 def exercise_uses(sources, names) -> list:
     "For each of the code `sources`, in order, the first exercise of `names` it uses (itself or through names), or None"
-    tainted, res = {}, []   # {name: the first exercise its value came from}
+    tainted, res = {}, []   # {name: the exercises its value came from}
     for src in sources:
         found = _names(src)
         if found is None: res.append(None); continue
         binds, reads = found
-        uses = [tainted[n] for n in reads if n in tainted] + [n for n in reads if n in names]
-        first = min(uses, key=list(names).index) if uses else None
+        uses = set().union(*[tainted.get(n, set()) for n in reads]) | (reads & set(names))
         for n in binds:
-            if n in names: tainted[n] = n
-            elif first: tainted[n] = first
+            if uses or n in names: tainted[n] = uses | ({n} & set(names))
             else: tainted.pop(n, None)
-        res.append(first)
+        res.append(next((n for n in names if n in uses), None))
     return res
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a01b
