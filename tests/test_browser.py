@@ -165,6 +165,15 @@ def save(page):
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.dirty === false")
 
 
+def opens_on_click(details, inner, text):
+    "`inner`, inside the closed element `details`, shows only once its summary is clicked, and then holds `text`"
+    from playwright.sync_api import expect
+    expect(inner).to_be_hidden()
+    details.locator('summary').first.click()
+    expect(inner).to_be_visible()
+    assert text in inner.text_content()
+
+
 SAVE_FIRST = 'you have run cells since this notebook was last saved: save it first (Ctrl+S)'
 CONTRAST = """e => {
   const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
@@ -198,11 +207,8 @@ def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     assert out.locator('details.dlc-cell[open]').count() == 1, "only the changed cell differs"
     imgs = [i.get_attribute('src') for i in row.locator('.dlc-images img').all()]
     assert len(imgs) == 3 and imgs[0] != imgs[1], "the lesson's picture, the learner's, where they differ"
-    explain, prose = row.locator('details.dlc-explain'), row.locator('.dlc-prose')
-    expect(prose).to_be_hidden()
-    explain.locator('summary').click()
-    expect(prose).to_be_visible()
-    assert 'Why 0.01? Too small and we need many steps' in prose.text_content()
+    opens_on_click(row.locator('details.dlc-explain'), row.locator('.dlc-prose'),
+                   'Why 0.01? Too small and we need many steps')
     row.scroll_into_view_if_needed()
     page.screenshot(path=ART/'check-report.png')
     report = out.locator('.dlc-report')
@@ -267,11 +273,8 @@ def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it
     waiting = out.locator('details.dlc-cell:not(.dlc-exercise)', has_text='waits on the exercise mse')
     assert waiting.count() >= 5, out.text_content()[-3000:]
     assert out.locator('details.dlc-cell[open]:not(.dlc-exercise)').count() == 0, "waiting cells are no mistakes"
-    lesson_code = row.locator('details.dlc-lesson-code pre')
-    expect(lesson_code).to_be_hidden()
-    row.locator('details.dlc-lesson-code summary').click()
-    expect(lesson_code).to_be_visible()
-    assert 'return ((preds - acts)**2).mean()' in lesson_code.text_content()
+    opens_on_click(row.locator('details.dlc-lesson-code'), row.locator('details.dlc-lesson-code pre'),
+                   'return ((preds - acts)**2).mean()')
     row.scroll_into_view_if_needed()
     page.screenshot(path=ART/'exercise-fails.png')
     write_cell(page, 'def mse(preds, acts):', WRONG_MSE.replace('(preds - acts).abs()', '((preds - acts)**2)'))

@@ -5,6 +5,7 @@
 # %% ../../../nbs/tools/huggingface.ipynb #0ac13aac
 from __future__ import annotations
 import logging, sys, time, zipfile
+from importlib.resources import files
 from pathlib import Path
 from fastprogress.core import format_time
 from transformers import TrainerCallback
@@ -14,7 +15,8 @@ from .base import atomic, cache_dir, package_file
 from .output import ignore_known_warnings
 
 # %% auto #0
-__all__ = ['TextDataError', 'lexicon_path', 'minilm_path', 'CellStderr', 'quiet_nlp', 'EpochTable', 'epoch_table']
+__all__ = ['TextDataError', 'lexicon_path', 'snippets_path', 'minilm_path', 'CellStderr', 'quiet_nlp', 'EpochTable',
+           'epoch_table']
 
 # %% ../../../nbs/tools/huggingface.ipynb #b260814c
 class TextDataError(RuntimeError):
@@ -23,6 +25,12 @@ class TextDataError(RuntimeError):
 def lexicon_path() -> Path:
     "vaderSentiment's `vader_lexicon.txt`: words, slang and emoticons, each rated from -4 to +4 by 10 people"
     return package_file('vaderSentiment', 'vaderSentiment/vader_lexicon.txt', TextDataError)
+
+def snippets_path() -> Path:
+    "VADER's 10,605 sentences from film reviews, each with the mean rating of at least 20 people (the course's copy)"
+    res = Path(str(files('dlcourse')))/'data'/'vader'/'movieReviewSnippets_GroundTruth.txt'
+    if not res.is_file(): raise TextDataError(f"{res}: missing from the course's package; reinstall it (make setup)")
+    return res
 
 # %% ../../../nbs/tools/huggingface.ipynb #90964d65
 def minilm_path() -> Path:
