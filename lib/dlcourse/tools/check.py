@@ -15,8 +15,8 @@ from fastcore.script import call_parse
 from IPython import get_ipython
 from IPython.display import display
 from .compare import CellOutputs, Status, cell_outputs, compare_cell, plural
-from .exercise import (RESULTS_CELL, STUB, ExerciseResult, Verdict, exercise_uses, lesson_exercises,
-                                     read_results, results_cell, run_exercises, stub_error)
+from .exercise import RESULTS_CELL, STUB, ExerciseResult, Verdict, exercise_uses, lesson_exercises
+from .exercise import read_results, results_cell, run_exercises, stub_error
 from .kernel import execute
 from .machine import cpu_diff, machine_diff, run_facts
 from .notebook import NotebookError, code, load_nb
@@ -100,6 +100,7 @@ def _prose_before(lesson) -> dict:
 def _waiting(reports, cells, undone):
     """Mark as waiting the `reports` of `cells` that failed because of an exercise in `undone`: they raised its stub's
     error, use it (or names it gave a value) and differ, or were not run after a cell that raised because of it"""
+    if not undone: return
     uses, stopped = exercise_uses([c.source for c in cells], undone), None
     for r, c, used in zip(reports, cells, uses):
         if r.status in (Status.EXERCISE, Status.NOT_COMPARABLE): continue

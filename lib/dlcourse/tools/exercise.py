@@ -12,6 +12,7 @@ from itertools import takewhile
 import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.display import display
+from .compare import short
 from .notebook import NotebookError, code, directives, load_nb
 
 # %% auto #0
@@ -60,7 +61,7 @@ def _show(x) -> str:
     "`x` as a learner reads it: numbers to 4 significant digits, a long array cut, the shape where it is not 1-D"
     if isinstance(x, dict): return '{' + ', '.join(f"{k!r}: {_show(v)}" for k, v in x.items()) + '}'
     a = _numbers(x)
-    if a is None: return repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + '...'
+    if a is None: return short(repr(x), 60)
     if a.ndim == 0: return f"{a.item():.4g}"
     flat = ', '.join(f"{v:.4g}" for v in a.ravel()[:6]) + (', ...' if a.size > 6 else '')
     return f"[{flat}]" + ('' if a.ndim == 1 else f" (shape {tuple(a.shape)})")
