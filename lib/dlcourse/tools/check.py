@@ -219,11 +219,12 @@ def _said(cells, mine, exercises, results):
             r.detail = e.verdict.value + (f": {e.message}" if e.message else '')
 
 # %% ../../../nbs/tools/check.ipynb #c4e0a001
-def check_notebook(path, run=False, timeout=None, namespace=None) -> Report:
+def check_notebook(path, run=False, timeout=None, namespace=None, lesson=None) -> Report:
     """The `Report` of the clean copy at `path` against its lesson: its saved outputs, its exercises tested in
-    `namespace` where given; or with `run`, a fresh run's, and its exercises tested in that run's kernel"""
+    `namespace` where given; or with `run`, a fresh run's, and its exercises tested in that run's kernel; against
+    `lesson` where given (a teacher's), else the lesson the copy names"""
     nb = _read(path)
-    lesson_path = _lesson_path(nb, path)
+    lesson_path = Path(lesson) if lesson else _lesson_path(nb, path)
     lesson = _read(lesson_path)
     exercises, results = _exercises(lesson, lesson_path.name), None
     if not any(c.cell_type == 'code' for c in nb.cells): raise CheckError(f"{path}: has no code cells")
