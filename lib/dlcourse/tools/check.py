@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import os, sys
+import functools, os, sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
@@ -129,11 +129,14 @@ def _run_copy(nb, folder, timeout=None, lesson=None):
     return (res, None) if not lesson else (res, read_results(res.cells.pop()))
 
 # %% ../../../nbs/tools/check.ipynb #20a13231
+@functools.lru_cache(maxsize=1024)   # a class page asks once for each of a learner's lessons
+def _course_root(folder) -> Path: return project_root(folder)
+
 def _settings_diff(lesson, path) -> dict:
     "{key: (the lesson's value, yours)} for the settings of `lesson` that differ in the course holding `path`"
     saved = lesson.metadata.get('dlcourse', {}).get('settings')
     if not saved: return {}
-    try: mine = asdict(course_settings(project_root(Path(path).resolve().parent)/'settings.ini'))
+    try: mine = asdict(course_settings(_course_root(Path(path).resolve().parent)/'settings.ini'))
     except (FileNotFoundError, ValueError): return {}
     return {k: (v, mine.get(k)) for k, v in saved.items() if mine.get(k) != v}
 
@@ -200,6 +203,15 @@ def _read(path):
     try: return load_nb(path)
     except NotebookError as e: raise CheckError(str(e)) from None
 
+@functools.lru_cache(maxsize=16)
+def _lesson_as(path, mtime_ns, size): return _read(path)
+
+def _read_lesson(path):
+    "The lesson at `path`, read once while it stays unchanged (a class page compares every learner's copy with it)"
+    try: st = Path(path).stat()
+    except OSError: return _read(path)
+    return _lesson_as(Path(path), st.st_mtime_ns, st.st_size)
+
 def _exercises(lesson, where) -> list:
     "The exercises of `lesson`, or a `CheckError` saying what is wrong with one"
     try: return lesson_exercises(lesson, where)
@@ -225,7 +237,7 @@ def check_notebook(path, run=False, timeout=None, namespace=None, lesson=None) -
     `lesson` where given (a teacher's), else the lesson the copy names"""
     nb = _read(path)
     lesson_path = Path(lesson) if lesson else _lesson_path(nb, path)
-    lesson = _read(lesson_path)
+    lesson = _read_lesson(lesson_path)
     exercises, results = _exercises(lesson, lesson_path.name), None
     if not any(c.cell_type == 'code' for c in nb.cells): raise CheckError(f"{path}: has no code cells")
     if run: nb, results = _run_copy(nb, Path(path).parent, timeout, lesson_path if exercises else None)

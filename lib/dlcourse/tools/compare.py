@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/compare.ipynb #c0a1e004
 from __future__ import annotations
-import base64, io, math, re
+import base64, functools, io, math, re
 import html as html_lib
 from dataclasses import dataclass, field
 from enum import Enum
@@ -68,10 +68,14 @@ def _token(t):
     if t.startswith('0x') or _timing.fullmatch(t) or set(t) == {'~'}: return '<masked>'
     return float(t) if re.fullmatch(NUM_RE, t) else t
 
+@functools.lru_cache(maxsize=4096)   # the lesson's outputs, compared with each learner's of a class
+def _tokens(text) -> tuple:
+    res = [_token(t) for t in _token_re.findall(_mask_timing_columns(text))]
+    return tuple(t for i, t in enumerate(res) if not (t == '<masked>' and i and res[i-1] == '<masked>'))
+
 def tokens(text) -> list:
     "`text` as tokens: numbers as floats, timings and memory addresses as '<masked>', the rest as strings"
-    res = [_token(t) for t in _token_re.findall(_mask_timing_columns(text))]
-    return [t for i, t in enumerate(res) if not (t == '<masked>' and i and res[i-1] == '<masked>')]
+    return list(_tokens(text))
 
 # %% ../../../nbs/tools/compare.ipynb #fdc09d0c
 _display_obj = re.compile(r'^<IPython\.core\.display\.\w+ object>$')
@@ -170,6 +174,7 @@ def compare_text(want, got):
     return Status.DIFFERENT, f"{len(lg)} lines of output, expected {len(lw)} (first unmatched: {short(extra[0])!r})"
 
 # %% ../../../nbs/tools/compare.ipynb #a318fa50
+@functools.lru_cache(maxsize=64)   # a picture is compared more than once, and the lesson's with every learner's
 def image(b64):
     "A PNG from base64 text, as a greyscale PIL image"
     from PIL import Image
@@ -186,6 +191,7 @@ def _changed_share(a, b) -> float:
 
 def image_change(want, got) -> float | None:
     "The share of drawn pixels that changed between base64 PNGs `want` and `got`; None where their shapes differ"
+    if want == got: return 0.
     a, b = image(want), image(got)
     if a.size == b.size and a.tobytes() == b.tobytes(): return 0.
     ratio = a.size[0] / b.size[0]

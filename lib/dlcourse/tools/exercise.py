@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a003
 from __future__ import annotations
-import ast, io, re, textwrap
+import ast, functools, io, re, textwrap
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from enum import Enum
@@ -123,6 +123,7 @@ def _free(node) -> set:
               if isinstance(n, ast.Name)}
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
 
+@functools.lru_cache(maxsize=4096)   # the notebooks of a class repeat the lesson's cells
 def _names(source):
     "(the names a cell's code binds at the top, the names it reads from outside), or None where it does not parse"
     try: tree = ast.parse(TransformerManager().transform_cell(source))
@@ -132,7 +133,7 @@ def _names(source):
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): binds.add(s.name)
         else: binds |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         reads |= _free(s)
-    return binds, reads
+    return frozenset(binds), frozenset(reads)
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a017
 def exercise_uses(sources, names) -> list:

@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/notebook.ipynb #d899657f
 from __future__ import annotations
-import copy, json
+import functools, json
 from pathlib import Path
 from fastcore.nbio import NbCell, read_nb, nb2str, validate_nb
 from fastcore.xtras import globtastic
@@ -38,11 +38,15 @@ WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
 PLOTLY_MIME = 'application/vnd.plotly.v1+json'
 
 # %% ../../../nbs/tools/notebook.ipynb #40880962
-def code(cell) -> str:
-    "The source of code cell `cell` without its nbdev directive lines, blank lines at its ends dropped"
-    c = copy.deepcopy(cell) if isinstance(cell, NbCell) else NbCell(0, cell)
+@functools.lru_cache(maxsize=4096)   # the notebooks of a class repeat the lesson's cells
+def _code(source, lang) -> str:
+    c = NbCell(0, dict(cell_type='code', source=source, metadata=dict(language=lang)))
     c.remove_directives()
     return c.source.strip('\n')
+
+def code(cell) -> str:
+    "The source of code cell `cell` without its nbdev directive lines, blank lines at its ends dropped"
+    return _code(''.join(cell['source']), cell.get('metadata', {}).get('language', 'python'))
 
 def directives(cell) -> dict:
     "The nbdev directives of code cell `cell`, as nbio reads them: `{'hide': ''}`, `{'eval': 'false'}`..."
