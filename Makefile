@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make lab    set up .venv (once) and open JupyterLab on the lessons
 #   make test   set up .venv (once) and run the whole test suite
+# and the teacher's, as root: make class CLASS=fall.txt   (JupyterHub for the learners named in fall.txt)
 # For authors, make test-fast runs the tests that start no lesson, kernel, training or browser (about two minutes).
 # Re-running is quick: the install runs again only when pyproject.toml changed or .venv is missing.
 
@@ -14,7 +15,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; add the flag only for root (CI, containers).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast setup export bench site site-serve
+.PHONY: lab test test-fast setup export bench site site-serve class class-proxy
 
 setup: $(STAMP)
 
@@ -34,6 +35,19 @@ lab: $(STAMP) $(LAB_OVERRIDES)
 
 test: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest
+
+# JupyterHub's proxy, configurable-http-proxy, from npm (needs Node.js), inside .venv
+PROXY := $(VENV)/hub-proxy/node_modules/.bin/configurable-http-proxy
+CLASS ?= class.txt
+CLASS_ARGS ?=
+
+$(PROXY): | $(STAMP)
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/hub-proxy configurable-http-proxy@5
+
+class-proxy: $(PROXY)
+
+class: $(STAMP) $(LAB_OVERRIDES) $(PROXY)
+	$(BIN)/dlcourse-class $(CLASS) $(CLASS_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"

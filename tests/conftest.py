@@ -20,6 +20,11 @@ def _chromium():
     return find_chromium()
 
 
+def _hub():
+    from dlcourse.tools.classroom import find_proxy
+    return os.geteuid() == 0 and find_proxy()
+
+
 def _soffice():
     from dlcourse.tools.spreadsheet import find_soffice
     return find_soffice()
@@ -30,6 +35,7 @@ PROGRAMS = {
     'browser': (_chromium, 'DLCOURSE_REQUIRE_BROWSER', 'Chromium', 'apt-get install chromium'),
     'libreoffice': (_soffice, 'DLCOURSE_REQUIRE_LIBREOFFICE', 'LibreOffice',
                     'apt-get install --no-install-recommends libreoffice-calc-nogui'),
+    'hub': (_hub, 'DLCOURSE_REQUIRE_HUB', "root, Node.js and JupyterHub's proxy", 'make class-proxy, as root'),
 }
 
 

@@ -38,7 +38,8 @@ def _read(path, lesson):
     try: size = path.stat().st_size
     except FileNotFoundError: return Standing('not started', 'not started')
     except OSError as e: return Standing('unreadable', f"cannot be read: {e.strerror}")
-    if size > MAX_BYTES: return Standing('unreadable', f"cannot be read: {size / 1e6:.0f} MB, over {MAX_BYTES // 10**6} MB")
+    if size > MAX_BYTES:
+        return Standing('unreadable', f"cannot be read: {size / 1e6:.0f} MB, over {MAX_BYTES // 10**6} MB")
     try: return check_notebook(path, lesson=lesson)
     except CheckError as e:
         if 'has no outputs yet' in str(e): return Standing('not started', 'not started (opened, nothing run)')

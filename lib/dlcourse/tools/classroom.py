@@ -150,7 +150,8 @@ def add_users(cl) -> dict:
     made, passwords = {}, {}
     try:
         for n in new:
-            _run('useradd', '--create-home', '--user-group', '--shell', '/bin/bash', '--comment', f'dlcourse {cl.name}', n)
+            _run('useradd', '--create-home', '--user-group', '--shell', '/bin/bash',
+                 '--comment', f'dlcourse {cl.name}', n)
             made[n] = home = Path(pwd.getpwnam(n).pw_dir)
             _write_private(Path(cl.state)/'users.txt', ''.join(f"{u}\t{h}\n" for u, h in {**done, **made}.items()))
             home.chmod(0o700)
@@ -176,7 +177,8 @@ def remove_users(state, users=None) -> list:
 def save_passwords(cl, passwords) -> Path:
     "Add `passwords` to the class's file of logins (root only), and return its path"
     p = Path(cl.state)/'passwords.txt'
-    old = p.read_text() if p.exists() else f"# {cl.name}: log in at http://{cl.ip}:{cl.port}/ with a name and password\n"
+    head = f"# {cl.name}: log in at http://{cl.ip}:{cl.port}/ with a name and password\n"
+    old = p.read_text() if p.exists() else head
     _write_private(p, old + ''.join(f"{n}\t{pw}\n" for n, pw in passwords.items()))
     return p
 
@@ -213,7 +215,8 @@ def configure(c, state):
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{cl.ports['hub']}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{cl.ports['proxy_api']}"
     c.ConfigurableHTTPProxy.command, c.ConfigurableHTTPProxy.pid_file = [cl.proxy], str(st/'proxy.pid')
-    c.JupyterHub.db_url, c.JupyterHub.cookie_secret_file = f"sqlite:///{st/'jupyterhub.sqlite'}", str(st/'cookie_secret')
+    c.JupyterHub.db_url = f"sqlite:///{st/'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(st/'cookie_secret')
     c.JupyterHub.authenticator_class, c.PAMAuthenticator.open_sessions = 'pam', False
     c.Authenticator.allowed_users = {cl.teacher, *cl.learners}
     c.JupyterHub.spawner_class = 'systemdspawner.SystemdSpawner' if systemd_runs() else 'localprocess'
