@@ -76,6 +76,8 @@ bench: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python bench/lesson_lines.py
 	$(BIN)/python bench/spread.py
 	$(BIN)/python bench/check_report.py
+	$(BIN)/python bench/class_page.py
+	-$(BIN)/python bench/class_servers.py   # as root, with the proxy: make class-proxy
 	$(BIN)/python bench/sliders.py
 	$(BIN)/python bench/inference.py --img-size 64
 	$(BIN)/python bench/training.py
