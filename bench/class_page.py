@@ -7,11 +7,11 @@ running a learner's code), as its service does on each request: `class_table`, t
 first time in this process (nothing read yet), then best and median of 4 more (the lessons, their pictures and texts
 already read). Target: at most 2 s.
 Run: .venv/bin/python bench/class_page.py"""
-import shutil, statistics, sys, tempfile, time
+import statistics, sys, tempfile, time
 from collections import Counter
 from pathlib import Path
 import nbformat
-from check_report import ROOT, filled
+from check_report import ROOT, course_copy, filled
 from dlcourse.tools.classpage import MAX_BYTES, class_table, page_html, table_csv
 from dlcourse.tools.classroom import Classroom
 from dlcourse.tools.notebook import lesson_notebooks, load_nb, save_nb
@@ -64,9 +64,7 @@ def class_folders(course, lessons) -> dict:
 
 if __name__ == '__main__':
     with tempfile.TemporaryDirectory() as d:
-        course = Path(d)
-        for f in ('nbs', 'clean'): shutil.copytree(ROOT/f, course/f)
-        shutil.copy(ROOT/'pyproject.toml', course); shutil.copy(ROOT/'settings.ini', course)
+        course = course_copy(d)
         lessons = [p.name for p in lesson_notebooks(course/'nbs')]
         folders = class_folders(course, lessons)
         cl = Classroom('bench', list(folders), str(course), d)
