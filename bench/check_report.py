@@ -3,7 +3,8 @@ A clean copy of lesson 1 filled with the lesson's saved outputs (so every cell i
 one planted difference (the learning-rate plot shows another cell's picture, so one row opens with its three pictures):
 `check()` on each, as in JupyterLab's last cell (the HTML report built, the kernel's display left out): the first
 call, then best and median of 6 more (the lesson and its pictures already read, as when a learner checks again).
-Then `dlcourse-check --html` on clean lesson 2 filled the same way, as a command: its time and the page's size. Target: check() on lesson 1 in at most 2 s.
+Then `dlcourse-check --html` on clean lesson 2 filled the same way, as a command: its time and the page's size.
+Target: check() on lesson 1 in at most 2 s.
 Run: .venv/bin/python bench/check_report.py"""
 import io, shutil, statistics, subprocess, sys, tempfile, time
 from contextlib import redirect_stdout
