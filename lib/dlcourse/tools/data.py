@@ -10,11 +10,12 @@ from pathlib import Path
 from fastcore.foundation import L
 from .settings import course_settings
 from .base import atomic, cache_dir, project_root, reachable
+from .machine import default_device
 
 # %% auto #0
 __all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_sample_path', 'pets_labeller', 'pets_path', 'check_class_folders',
-           'drop_unreadable', 'image_files', 'dataset_path', 'dataset_label', 'course_datablock', 'course_dls',
-           'validation_files', 'example_images']
+           'drop_unreadable', 'image_files', 'dataset_path', 'dataset_label', 'course_datablock', 'loader_workers',
+           'course_dls', 'validation_files', 'example_images']
 
 # %% ../../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
@@ -128,11 +129,15 @@ def course_datablock(s):
                      item_tfms=[Resize(s.img_size)])
 
 # %% ../../../nbs/tools/data.ipynb #d83d5387
+def loader_workers(s=None, device=None):
+    "Worker processes for lesson 2's data loaders on `device` (default: the one PyTorch picks): 0, or fastai's default"
+    s, kind = s or course_settings(), getattr(device, 'type', device) if device else default_device().type
+    return 0 if s.dataset in ('digits', 'pets-sample') and kind != 'cuda' else None
+
 def course_dls(s=None):
     "Lesson 2's `DataLoaders` for the dataset in settings `s`"
     s = s or course_settings()
-    workers = 0 if s.dataset in ('digits', 'pets-sample') else None
-    return course_datablock(s).dataloaders(dataset_path(s.dataset), bs=s.batch_size, num_workers=workers)
+    return course_datablock(s).dataloaders(dataset_path(s.dataset), bs=s.batch_size, num_workers=loader_workers(s))
 
 # %% ../../../nbs/tools/data.ipynb #bc52a119
 def validation_files(s=None) -> list:
