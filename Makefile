@@ -82,6 +82,7 @@ bench: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/python bench/inference.py --img-size 64
 	$(BIN)/python bench/training.py
 	$(BIN)/python bench/fine_tune.py
+	$(BIN)/python bench/recipes.py
 	$(BIN)/dlcourse-bench --force
 	$(BIN)/python bench/app_start.py
 	$(BIN)/python bench/app_load.py

@@ -140,6 +140,17 @@ class LessonRun:
     def close(self): self.kernel.close()
 
 
+def lesson_upto(dst, lesson, upto, env=None) -> 'LessonRun':
+    """Lesson `lesson`'s clean copy, in a course copied to `dst`, up to its code cell containing `upto`, its exercises
+    written as the lesson writes them, run in a kernel with `env` (settings' overrides, CUDA_VISIBLE_DEVICES...)"""
+    course = course_copy(dst)
+    nb = nbformat.read(course/'clean'/lesson, as_version=4)
+    last = next(i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and upto in c.source)
+    nb.cells = nb.cells[:last + 1]
+    nbformat.write(nb, course/'clean'/f'short_{lesson}')
+    return LessonRun(course/'clean'/f'short_{lesson}', course/'clean', env, lesson=ROOT/'nbs'/lesson)
+
+
 def _error_line(outputs):
     e = next((o for o in outputs if o.get('output_type') == 'error'), None)
     return e and f"{e['ename']}: {e['evalue']}".splitlines()[0]
