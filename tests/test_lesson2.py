@@ -207,3 +207,23 @@ def test_to_fp16_on_cpu_after_quiet_output(tmp_path):
     noisy = [str(w.message) for w in caught
              if any(k in str(w.message) for k in ('CUDA', 'autocast', 'GradScaler', 'fp16'))]
     assert noisy == []
+
+
+WORKERS = '''
+from fastai.vision.all import *
+from dlcourse.tools.data import course_datablock, dataset_path
+from dlcourse.tools.settings import course_settings
+s = course_settings()
+dls = course_datablock(s).dataloaders(dataset_path(s.dataset), bs=16, num_workers=2)
+print(dls.train.fake_l.num_workers, sum(len(yb) for _, yb in dls.train))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != 'linux', reason="fastai loads in the main process on macOS, and in Windows kernels")
+def test_worker_processes_load_lesson2s_images_in_a_jupyter_kernel():
+    "On Linux, JupyterLab's kernel starts the worker processes that load lesson 2's photos on a GPU (loader_workers)"
+    from dlcourse.tools.kernel import Kernel, stream_text
+    with Kernel(ROOT, timeout=300) as k:
+        workers, images = map(int, stream_text(k.run(WORKERS)).split())
+    assert (workers, images) == (2, 288)   # 296 training photos in whole batches of 16 (fastai drops the last one)
