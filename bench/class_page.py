@@ -9,7 +9,6 @@ already read). Target: at most 2 s.
 Run: .venv/bin/python bench/class_page.py"""
 import statistics, sys, tempfile, time
 from collections import Counter
-from pathlib import Path
 import nbformat
 from check_report import ROOT, course_copy, filled
 from dlcourse.tools.classpage import MAX_BYTES, class_table, page_html, table_csv

@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/tools/classpage.ipynb #c9a6003
 from __future__ import annotations
-import csv, html, io, os, pwd, subprocess, sys
+import csv, html, io, os, pwd, subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse

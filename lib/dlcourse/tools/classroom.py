@@ -133,6 +133,10 @@ def _write_private(path, text):
         tmp.touch(mode=0o600)
         tmp.write_text(text)
 
+def _save_created(state, users):
+    "Record `users` ({user: home}) as the ones the class at `state` created"
+    _write_private(Path(state)/'users.txt', ''.join(f"{u}\t{h}\n" for u, h in users.items()))
+
 # %% ../../../nbs/tools/classroom.ipynb #c1a5014
 def _git_trust(home, user, course):
     "Let `user` pull from the teacher's clone, which another user owns (git's safe.directory)"
@@ -153,7 +157,7 @@ def add_users(cl) -> dict:
             _run('useradd', '--create-home', '--user-group', '--shell', '/bin/bash',
                  '--comment', f'dlcourse {cl.name}', n)
             made[n] = home = Path(pwd.getpwnam(n).pw_dir)
-            _write_private(Path(cl.state)/'users.txt', ''.join(f"{u}\t{h}\n" for u, h in {**done, **made}.items()))
+            _save_created(cl.state, {**done, **made})
             home.chmod(0o700)
             _git_trust(home, n, cl.course)
             passwords[n] = secrets.token_urlsafe(9)
@@ -171,7 +175,7 @@ def remove_users(state, users=None) -> list:
     for u in gone:
         _run('userdel', '--remove', u)
         if Path(done[u]).exists(): shutil.rmtree(done[u])
-    _write_private(Path(state)/'users.txt', ''.join(f"{u}\t{h}\n" for u, h in done.items() if u not in gone))
+    _save_created(state, {u: h for u, h in done.items() if u not in gone})
     return gone
 
 def save_passwords(cl, passwords) -> Path:
