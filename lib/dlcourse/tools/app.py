@@ -78,7 +78,7 @@ def screenshot_app(demo, path, example=0, viewport=(1100, 700), timeout=60) -> P
 
 # %% ../../../nbs/tools/app.ipynb #fefd9c0a
 def _train_and_export(model):
-    "Train lesson 2's quick default and export it in the safe form to `model` (default `models/`)"
+    "Make lesson 2's model (`lesson2_pkl`) and export it in the safe form to `model` (default `models/`)"
     from fastai.vision.all import load_learner   # fastai and torch take seconds to import: only where a model is made
     from dlcourse.tools.models import lesson2_pkl
     from dlcourse.tools.predict import export_safe
@@ -89,7 +89,7 @@ def dlcourse_app(
     model:str=None,  # A safe model (folder or model.json; default: the course's models/), or a .pkl with --trust-pickle
     port:int=7860,  # Port on 127.0.0.1 (0: any free port)
     trust_pickle:bool=False,  # Allow loading a .pkl (unpickling runs code: only for files you made)
-    train:bool=False,  # With no model yet, train the quick default from lesson 2 first and export it
+    train:bool=False,  # With no model yet, make lesson 2's first (its code, run up to its export) and export it
     share:bool=False,  # Also make a public gradio.live link (off by default)
     screenshot:str=None,  # Instead of serving: save a PNG of the app, an example classified, here (needs Chromium)
 ):

@@ -14,7 +14,8 @@ from .base import atomic, OFFLINE_CPU
 from .notebook import WIDGET_MIME, directives
 
 # %% auto #0
-__all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'run_lesson', 'save_outputs', 'dlcourse_execute']
+__all__ = ['KernelError', 'stream_text', 'Kernel', 'execute', 'raise_first_error', 'run_lesson', 'save_outputs',
+           'dlcourse_execute']
 
 # %% ../../../nbs/tools/kernel.ipynb #4c53793e
 class KernelError(RuntimeError):
@@ -34,8 +35,8 @@ class Kernel:
         spec = {'name': kernel_name, 'display_name': kernel_name, 'language': 'python'}
         self.nb = nbformat.v4.new_notebook(metadata={'kernelspec': spec})
         self.client = NotebookClient(self.nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                                     record_timing=False, resources={'metadata': {'path': str(cwd)}},
-                                     shutdown_kernel='immediate')
+                                     interrupt_on_timeout=True, record_timing=False,
+                                     resources={'metadata': {'path': str(cwd)}}, shutdown_kernel='immediate')
         self.client.km = km = self.client.create_kernel_manager()
         # local sockets, in a folder of its own, rather than TCP ports on the loopback (which the kernel warns about)
         self.sockets = tempfile.TemporaryDirectory(prefix='dlcourse-kernel-')
@@ -83,15 +84,19 @@ def _drop_widget_views(cell):
     for o in cell.get('outputs', []):
         if WIDGET_MIME in o.get('data', {}) and set(o['data']) - {WIDGET_MIME, 'text/plain'}: del o['data'][WIDGET_MIME]
 
+def raise_first_error(nb, name):
+    "A `KernelError` naming notebook `name`, the first cell of `nb` that raised and its exception, where one did"
+    bad = [(i, e) for i, c in enumerate(nb.cells) if c.cell_type == 'code' for e in [_error(c.outputs)] if e]
+    if bad:
+        i, e = bad[0]
+        raise KernelError(f"{name}: cell {i} raised {e['ename']}: {e['evalue']}".splitlines()[0])
+
 def run_lesson(path, env=None, timeout=None):
     "The notebook at `path` as run in a kernel in its folder on `OFFLINE_CPU` (and `env`) and saved, or a `KernelError`"
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, {**OFFLINE_CPU, **(env or {})}, timeout, skip=_eval_false)
-    bad = [(i, e) for i, c in enumerate(nb.cells) if c.cell_type == 'code' for e in [_error(c.outputs)] if e]
-    if bad:
-        i, e = bad[0]
-        raise KernelError(f"{path.name}: cell {i} raised {e['ename']}: {e['evalue']}".splitlines()[0])
+    raise_first_error(nb, path.name)
     nb.metadata.pop('widgets', None)
     for c in nb.cells: _drop_widget_views(c)
     return nb

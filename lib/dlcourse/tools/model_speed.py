@@ -124,9 +124,10 @@ def benchmark_models(names=None, device=None, force=False, csv=None, quiet=False
     todo = [n for n in names if n not in set(done.model)]
     rows = []
     show = todo and not quiet and (IN_NOTEBOOK or sys.stdout.isatty())
-    for n in (progress_bar(todo) if show else todo):
-        try: rows.append(time_model(n, device))
-        except Exception as e: print(f"benchmark: {n}: {e}; skipped")
+    with torch.random.fork_rng(devices=[] if device != 'cuda' else None):   # the random weights leave a seed alone
+        for n in (progress_bar(todo) if show else todo):
+            try: rows.append(time_model(n, device))
+            except Exception as e: print(f"benchmark: {n}: {e}; skipped")
     if rows:
         extra = pd.DataFrame(rows).assign(device=device, threads=torch.get_num_threads(), torch=torch.__version__)
         done = pd.concat([done, extra], ignore_index=True) if len(done) else extra

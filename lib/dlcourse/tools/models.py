@@ -6,18 +6,23 @@
 from __future__ import annotations
 import hashlib
 from pathlib import Path
-import torch, timm
+import nbformat, torch, timm
 from fastai.vision.all import vision_learner, error_rate, set_seed, load_learner, Normalize
 from fastai.vision.all import Callback, TrainEvalCallback, Recorder, bn_types
+from fastai.torch_core import no_random
+from IPython import get_ipython
+from IPython.display import clear_output
 from .settings import course_settings
 from .data import course_dls
-from .base import atomic, cache_dir, models_dir, offline, package_file, reachable
+from .base import atomic, cache_dir, models_dir, offline, package_file, project_root, reachable
+from .kernel import execute, raise_first_error
 from .machine import note, device_note, default_device
+from .notebook import directives
 
 # %% auto #0
-__all__ = ['INSTALLED', 'timm_name', 'size_kwargs', 'PretrainedError', 'sha256', 'convert_weights', 'installed_weights',
-           'cached_weights', 'check_weights', 'fetch_weights', 'pretrained_available', 'model_kwargs', 'KeepBnStats',
-           'ErrorHistory', 'train_quick', 'lesson2_pkl']
+__all__ = ['INSTALLED', 'LESSON2', 'timm_name', 'size_kwargs', 'PretrainedError', 'sha256', 'convert_weights',
+           'installed_weights', 'cached_weights', 'check_weights', 'fetch_weights', 'pretrained_available',
+           'model_kwargs', 'KeepBnStats', 'ErrorHistory', 'train_quick', 'run_lesson2', 'lesson2_pkl']
 
 # %% ../../../nbs/tools/models.ipynb #38aa155c
 def timm_name(arch) -> str:
@@ -47,7 +52,7 @@ def convert_weights(src, arch, dest):
     "Save the tensors of checkpoint `src`, in order, under the names of timm's `arch`, as safetensors at `dest`"
     from safetensors.torch import save_file
     theirs = torch.load(src, map_location='cpu', weights_only=True)
-    ours = timm.create_model(timm_name(arch), pretrained=False).state_dict()
+    with no_random(): ours = timm.create_model(timm_name(arch), pretrained=False).state_dict()   # seeds kept
     if [v.shape for v in theirs.values()] != [v.shape for v in ours.values()]:
         raise PretrainedError(f"{src}: its tensors do not match those of timm's {arch}")
     save_file({k: v.contiguous() for k, v in zip(ours, theirs.values())}, str(dest))
@@ -187,10 +192,22 @@ def _note_training(learn):
     note(f"models/model.pkl: lesson 2's {arch}, trained from {how} weights on this machine ({device})",
          device=device, pretrained={arch: dict(used=used, why=f"lesson 2 trained it from {how} weights")})
 
-def lesson2_pkl(s=None) -> Path:
-    "Lesson 2's `models/model.pkl`, trained here first in one short run where lesson 2 has not run"
+LESSON2 = '02_training.ipynb'
+
+def run_lesson2():
+    "Run lesson 2's code (`nbs/02_training.ipynb`) as its clean copy holds it, in a kernel, up to its export"
+    path = project_root()/'nbs'/LESSON2
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    nb.cells = code[:next(i for i, c in enumerate(code) if '.export(' in c.source) + 1]
+    raise_first_error(execute(nb, path.parent, skip=lambda c: 'hide' in directives(c)), path.name)
+
+def lesson2_pkl() -> Path:
+    "Lesson 2's `models/model.pkl`; where lesson 2 has not run here, its code runs first, up to the export"
     pkl = models_dir()/'model.pkl'
     if not pkl.exists():
-        with atomic(pkl) as tmp: train_quick(s).export(tmp.resolve())
+        print("models/model.pkl is not there yet: running lesson 2 up to its export (a minute or two)...", flush=True)
+        run_lesson2()
+        if getattr(get_ipython(), 'kernel', None): clear_output()   # the line above, gone once it is done
     _note_training(load_learner(pkl))   # the course's own file
     return pkl
