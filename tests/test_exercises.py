@@ -166,3 +166,16 @@ def test_an_exercise_without_tests_or_not_a_function_is_one_line_and_no_copy(tmp
     assert len(errs) == 2 and '#| exercise needs tests, in the #| hide cells right after it' in errs[0], errs
     assert '#| exercise marks a cell that defines exactly one function, and nothing else' in errs[1], errs
     assert not list((course/'clean').iterdir())
+
+
+def test_an_exercise_that_never_returns_fails_within_its_time_limit_and_the_run_goes_on(sums):
+    """A `total` that loops forever: `--run` interrupts the cell that calls it once past --timeout and goes on; its
+    tests stop after TEST_SECONDS and say so; the cells using it wait on it, and the command ends (exit 1)"""
+    from dlcourse.tools.exercise import TEST_SECONDS
+    write(sums, 'while True: pass')
+    r = check(sums, '--run', '--timeout', '10')
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout.splitlines()
+    assert f'       fails: did not finish within {TEST_SECONDS} s (does it loop forever?)' in out, r.stdout
+    assert r.stdout.count('waits on the exercise total') == 2, r.stdout
+    assert out[-1].endswith('Exercises: total fails.'), out[-1]

@@ -11,10 +11,10 @@ from enum import Enum
 from .notebook import PLOTLY_MIME, WIDGET_MIME
 
 # %% auto #0
-__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'SPREAD_MARGIN', 'VARIES_AT', 'VARIES', 'VARIED', 'NUM_RE', 'Status', 'tokens',
-           'CellOutputs', 'cell_outputs', 'close', 'short', 'lines', 'compare_text', 'image', 'image_change',
-           'compare_image', 'decode_plotly_arrays', 'compare_cell', 'numbers', 'cell_scale', 'varies', 'in_spread',
-           'plural', 'shape', 'compare_spread', 'image_spread']
+__all__ = ['RTOL', 'ATOL', 'IMG_TOL', 'SPREAD_MARGIN', 'VARIES_AT', 'VARIES', 'VARIED', 'NUM_RE', 'PATH_RE', 'COLD_CACHE_NOTICES',
+           'Status', 'tokens', 'CellOutputs', 'cell_outputs', 'close', 'short', 'lines', 'compare_text', 'image',
+           'image_change', 'compare_image', 'decode_plotly_arrays', 'compare_cell', 'numbers', 'cell_scale', 'varies',
+           'in_spread', 'plural', 'shape', 'compare_spread', 'image_spread']
 
 # %% ../../../nbs/tools/compare.ipynb #c0a1e006
 RTOL, ATOL = 1e-2, 1e-6       # numbers within 1% (or 1e-6 of each other) are close
@@ -42,7 +42,10 @@ class Status(Enum):
 
 # %% ../../../nbs/tools/compare.ipynb #6a404d3c
 NUM_RE = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
-_token_re = re.compile(rf'0x[0-9a-fA-F]+|\d+:\d\d(?::\d\d)?|{NUM_RE}|\w+|[^\w\s]')
+# a machine's path: absolute, from the home folder (~/), or a Windows drive's; not a relative one, nor a URL's
+PATH_RE = r'(?<![\w.~/\\])(?:~(?=/)|[A-Za-z]:\\(?=\w)|/(?=[\w.~-]))[^\s\'"`,;()\[\]{}<>|]*'
+_path = re.compile(PATH_RE)
+_token_re = re.compile(rf'{PATH_RE}|0x[0-9a-fA-F]+|\d+:\d\d(?::\d\d)?|{NUM_RE}|\w+|[^\w\s]')
 _timing = re.compile(r'\d+:\d\d(?::\d\d)?')
 _time_header = re.compile(r'^(time|times|seconds|secs|sec|s|ms|duration|elapsed|wall)$', re.I)
 
@@ -65,6 +68,7 @@ def _mask_timing_columns(text):
 
 def _token(t):
     "One token as `tokens` gives it"
+    if _path.fullmatch(t): return '<path>'
     if t.startswith('0x') or _timing.fullmatch(t) or set(t) == {'~'}: return '<masked>'
     return float(t) if re.fullmatch(NUM_RE, t) else t
 
@@ -74,7 +78,7 @@ def _tokens(text) -> tuple:
     return tuple(t for i, t in enumerate(res) if not (t == '<masked>' and i and res[i-1] == '<masked>'))
 
 def tokens(text) -> list:
-    "`text` as tokens: numbers as floats, timings and memory addresses as '<masked>', the rest as strings"
+    "`text` as tokens: numbers as floats, timings and memory addresses as '<masked>', paths as '<path>', the rest as is"
     return list(_tokens(text))
 
 # %% ../../../nbs/tools/compare.ipynb #fdc09d0c
@@ -109,10 +113,15 @@ class CellOutputs:
 
 def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
 
+# what a library says on stderr only while it fills a cache of its own, on a machine where that cache is empty
+COLD_CACHE_NOTICES = re.compile(r'^Matplotlib is building the font cache; this may take a moment\.$')
+
 def _stream_text(o):
-    "A stream output's text; a log on stderr with its lines sorted, as libraries log from sets and threads in any order"
+    """A stream output's text; a log on stderr with its lines sorted, as libraries log from sets and threads in any
+    order, and without the notices of a cache being filled"""
     text = _join(o.get('text'))
-    return '\n'.join(sorted(text.splitlines())) if o.get('name') == 'stderr' else text
+    if o.get('name') != 'stderr': return text
+    return '\n'.join(sorted(l for l in text.splitlines() if not COLD_CACHE_NOTICES.match(l)))
 
 def _same_stream(a, b):
     "Are outputs `a` and `b` both printed on the same stream?"

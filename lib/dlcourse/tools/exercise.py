@@ -4,8 +4,8 @@
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a003
 from __future__ import annotations
-import ast, functools, io, re, textwrap
-from contextlib import redirect_stdout
+import ast, ctypes, functools, io, re, textwrap, threading
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from enum import Enum
 from itertools import takewhile
@@ -16,9 +16,9 @@ from .compare import short
 from .notebook import NotebookError, code, directives, load_nb
 
 # %% auto #0
-__all__ = ['STUB', 'STUB_RE', 'RESULTS_MIME', 'RESULTS_CELL', 'ExerciseError', 'exercise_stub', 'expect', 'Exercise',
-           'lesson_exercises', 'stub_error', 'exercise_uses', 'Verdict', 'ExerciseResult', 'run_exercises',
-           'results_cell', 'show_results', 'read_results']
+__all__ = ['STUB', 'STUB_RE', 'TEST_SECONDS', 'RESULTS_MIME', 'RESULTS_CELL', 'ExerciseError', 'exercise_stub', 'expect',
+           'Exercise', 'lesson_exercises', 'stub_error', 'exercise_uses', 'TooSlow', 'time_limit', 'Verdict',
+           'ExerciseResult', 'run_exercises', 'results_cell', 'show_results', 'read_results']
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a006
 class ExerciseError(NotebookError):
@@ -123,32 +123,85 @@ def _free(node) -> set:
               if isinstance(n, ast.Name)}
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
 
+def _root(node) -> str | None:
+    "The name at the root of `node`, an attribute, item or call of it (`x` of `x.grad.zero_()`), or None"
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+def _changed(tree) -> set:
+    "The names whose objects `tree` may change in place as it runs: passed to a call, their methods called, items set"
+    res, todo = set(), list(tree.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)): todo += n.decorator_list; continue   # not run yet
+        if isinstance(n, ast.Lambda): continue
+        if isinstance(n, ast.Call):
+            args = [a.value if isinstance(a, ast.Starred) else a for a in n.args] + [k.value for k in n.keywords]
+            res |= {a.id for a in args if isinstance(a, ast.Name)}
+            if isinstance(n.func, ast.Attribute): res.add(_root(n.func.value))   # a method may change its object
+        elif isinstance(n, (ast.Attribute, ast.Subscript)) and not isinstance(n.ctx, ast.Load): res.add(_root(n))
+        todo += ast.iter_child_nodes(n)
+    return res - {None}
+
 @functools.lru_cache(maxsize=4096)   # the notebooks of a class repeat the lesson's cells
 def _names(source):
-    "(the names a cell's code binds at the top, the names it reads from outside), or None where it does not parse"
+    """(the names a cell's code binds at the top, those it reads from outside, those whose objects it may change, those
+    it imports), or None where it does not parse"""
     try: tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError: return None
-    binds, reads = set(), set()
+    binds, reads, imports = set(), set(), set()
     for s in tree.body:
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): binds.add(s.name)
         else: binds |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if isinstance(s, (ast.Import, ast.ImportFrom)): imports |= {(a.asname or a.name).split('.')[0] for a in s.names}
         reads |= _free(s)
-    return frozenset(binds), frozenset(reads)
+    return frozenset(binds | imports), frozenset(reads), frozenset(_changed(tree) - imports), frozenset(imports)
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a017
 def exercise_uses(sources, names) -> list:
-    "For each of the code `sources`, in order, the first exercise of `names` it uses (itself or through names), or None"
+    """For each of the code `sources`, in order, the first exercise of `names` it uses: itself, through the names of
+    values made with one, or through objects a cell that used one may have changed (a model it trained); or None"""
     tainted, res = {}, []   # {name: the exercises its value came from}
-    for src in sources:
-        found = _names(src)
-        if found is None: res.append(None); continue
-        binds, reads = found
+    found = [_names(src) for src in sources]
+    modules = set().union(*[f[3] for f in found if f])   # a module is never a value an exercise made
+    for f in found:
+        if f is None: res.append(None); continue
+        binds, reads, changes, _ = f
         uses = set().union(*[tainted.get(n, set()) for n in reads]) | (reads & set(names))
         for n in binds:
             if uses or n in names: tainted[n] = uses | ({n} & set(names))
             else: tainted.pop(n, None)
+        for n in (changes - modules if uses else ()): tainted[n] = tainted.get(n, set()) | uses
         res.append(next((n for n in names if n in uses), None))
     return res
+
+# %% ../../../nbs/tools/exercise.ipynb #e7e0a030
+TEST_SECONDS = 5   # how long the tests of one exercise may take, in all
+
+class TooSlow(BaseException):
+    "Raised in code that ran past its `time_limit` (not an `Exception`, so that no `except Exception` holds it)"
+
+def _raise_in(tid, exc):
+    "Have thread `tid` raise `exc` at its next Python instruction (None: drop one it has not raised yet)"
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(exc) if exc else None)
+
+@contextmanager
+def time_limit(seconds):
+    "Stop the block, with `TooSlow` raised in this thread, where it runs past `seconds`"
+    tid, lock, state = threading.get_ident(), threading.Lock(), dict(running=True, fired=False)
+    def stop():
+        with lock:
+            if state['running']: state['fired'] = True; _raise_in(tid, TooSlow)
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try: yield
+    finally:
+        timer.cancel()
+        with lock:
+            state['running'] = False
+            if state['fired']: _raise_in(tid, None)   # fired as the block ended: not raised after it
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a01b
 class Verdict(Enum):
@@ -187,8 +240,9 @@ def _result(ex, ns) -> ExerciseResult:
     if ex.name not in ns: return res(Verdict.NOT_RUN, f"run the cell that defines {ex.name} first")
     env = {**ns, 'expect': expect}
     try:
-        with redirect_stdout(io.StringIO()):
+        with redirect_stdout(io.StringIO()), time_limit(TEST_SECONDS):
             for t in ex.tests: exec(compile(t, f"<the tests of {ex.name}>", 'exec'), env)
+    except TooSlow: return res(Verdict.FAILS, f"did not finish within {TEST_SECONDS} s (does it loop forever?)")
     except NotImplementedError as e:
         m = STUB_RE.match(str(e))
         if m and m[1] == ex.name: return res(Verdict.TO_WRITE, ex.hint)
