@@ -6,7 +6,7 @@ import nbformat, pytest
 from fastcore.nbio import read_nb
 from dlcourse.tools.browser import chromium
 from course import ROOT, build_nb, cmd, course_copy, drawn, short_notebook, solve, title_band
-from lab import command, jupyterlab, open_notebook, run_all, run_cell
+from lab import command, jupyterlab, open_notebook, run_all, run_cell, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ART = ROOT/'artifacts'/'e2e'
@@ -146,23 +146,58 @@ def test_clean_copy_shows_no_outputs_runs_and_checks(lab, browser, tiny):
     assert 'P' in tags[0], "the first cell states the exercise"
     assert tags[1:] == [['H1'], ['H2'], ['H2']], tags
     page.screenshot(path=ART/'clean-opened.png')
-    run_all(page)
+    run_all(page)                            # the last cell, check(), has JupyterLab save the notebook, then checks it
     assert nb.locator(STDERR).count() == 0
     assert nb.locator('.dlcourse-liveplot').count() == 1
-    save(page)
-    run_cell(page)                           # the last cell, check(), now reads the saved outputs
-    last = nb.locator('.jp-CodeCell').last
-    report = last.locator('.jp-OutputArea-output').text_content()
-    last.scroll_into_view_if_needed()
+    out = report_shown(page)
+    report = out.text_content()
+    out.scroll_into_view_if_needed()
     page.screenshot(path=ART/'clean-checked.png')
     assert 'everything you ran matches the lesson' in report, report[-1500:]
     assert '2 same, 1 not comparable' in report, "the slider plot is a live widget"
 
 
-def save(page):
-    "Save the current notebook, as Ctrl+S does, and wait until it is saved"
-    command(page, 'docmanager:save')
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.dirty === false")
+CHECKED = f"""() => {{ const cells = document.querySelectorAll('{CURRENT} .jp-CodeCell');
+  const out = cells.length && cells[cells.length - 1].querySelector('.jp-OutputArea');
+  return out && out.textContent.trim() && !out.textContent.includes('saving this notebook'); }}"""
+
+
+def report_shown(page, timeout=60_000):
+    "The output area of the current notebook's last cell, once check() has saved it and shown its report there"
+    page.wait_for_function(CHECKED, timeout=timeout, polling=100)
+    return page.locator(CURRENT).locator('.jp-CodeCell').last.locator('.jp-OutputArea-output')
+
+
+# run `code` in the kernel of the open notebook at `path`, keeping the text of the displays it updates later
+IN_KERNEL_OF = """([path, code]) => {
+  const w = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.context && w.context.path === path);
+  const kernel = w.sessionContext.session.kernel;
+  window.dlcourseUpdates = [];
+  kernel.iopubMessage.connect((_, msg) => { if (msg.header.msg_type === 'update_display_data')
+                                              window.dlcourseUpdates.push(msg.content.data['text/plain']); });
+  return kernel.requestExecute({code}).done.then(() => true);
+}"""
+
+
+def test_check_behind_another_tab_saves_neither_notebook(lab, browser, tiny):
+    """check() run by a notebook's kernel while another notebook's tab is in front: JupyterLab's save command saves the
+    tab in front, so check() saves nothing, neither that tab nor its own notebook"""
+    import shutil
+    behind, front = lab.root/'clean/00_behind.ipynb', lab.root/'clean/00_front.ipynb'
+    for f in (behind, front): shutil.copy(lab.root/tiny, f)
+    page = browser.new_page()
+    open_notebook(page, lab, 'clean/00_behind.ipynb')
+    command(page, 'docmanager:open', path='clean/00_front.ipynb')
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.path === 'clean/00_front.ipynb'")
+    wait_idle(page)
+    before = [f.stat().st_mtime_ns for f in (behind, front)]
+    page.evaluate(IN_KERNEL_OF, ['clean/00_behind.ipynb', 'x = 1\nfrom dlcourse.tools.check import check\ncheck()'])
+    page.wait_for_function("() => window.dlcourseUpdates.length > 0", timeout=20_000)
+    said = page.evaluate("() => window.dlcourseUpdates")
+    assert said == ["check(): another tab is in front in JupyterLab, not this notebook, and you have run cells since "
+                    "you last saved: save it (Ctrl+S), then run check() again"], said
+    time.sleep(1)
+    assert [f.stat().st_mtime_ns for f in (behind, front)] == before
 
 
 def opens_on_click(details, inner, text):
@@ -174,7 +209,6 @@ def opens_on_click(details, inner, text):
     assert text in inner.text_content()
 
 
-SAVE_FIRST = 'you have run cells since this notebook was last saved: save it first (Ctrl+S)'
 CONTRAST = """e => {
   const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
   const lum = c => rgb(c).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
@@ -184,10 +218,34 @@ CONTRAST = """e => {
 }"""
 
 
+def test_run_all_ends_in_the_report_with_nothing_saved_by_hand(lab, browser):
+    """Clean lesson 1 with every exercise written, opened in JupyterLab and run with Run All, Ctrl+S never pressed: its
+    last output is check()'s report, everything matching, and the file holds the run that check() read"""
+    nb = nbformat.read(lab.root/'clean/01_neural_net_basics.ipynb', as_version=4)
+    solve(nb, nbformat.read(lab.root/'nbs/01_neural_net_basics.ipynb', as_version=4).cells)
+    path = lab.root/'clean/01_run_all.ipynb'
+    nbformat.write(nb, path)
+    page = browser.new_page()
+    open_notebook(page, lab, 'clean/01_run_all.ipynb')
+    start = time.monotonic()
+    run_all(page)
+    ran = time.monotonic()
+    out = report_shown(page)
+    print(f"Run All {ran - start:.1f} s; check() saved and showed its report {time.monotonic() - ran:.1f} s later")
+    report = out.text_content()
+    assert 'everything you ran matches the lesson' in report, report[:1500]
+    assert 'Exercises: mse passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
+    saved = [c for c in read_nb(path).cells if c.cell_type == 'code']
+    assert all(c.get('execution_count') for c in saved), "the saved file holds every cell's run"
+    out.scroll_into_view_if_needed()
+    page.screenshot(path=ART/'run-all-report.png')
+
+
 def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
-    """Clean lesson 1, run in JupyterLab with another learning rate in one cell: check() asks to save first; saved, its
-    report opens that cell's row with the lesson's picture, the learner's and where they differ, and the lesson's words
-    on the learning rate one click away, readable in the dark theme too; after another run, unsaved, it asks again"""
+    """Clean lesson 1, run in JupyterLab with another learning rate in one cell: check()'s report, after Run All, opens
+    that cell's row with the lesson's picture, the learner's and where they differ, and the lesson's words on the
+    learning rate one click away, readable in the dark theme too; after another run of a cell, it saves and checks
+    again"""
     from playwright.sync_api import expect
     nb = nbformat.read(lab.root/'clean/01_neural_net_basics.ipynb', as_version=4)
     solve(nb, nbformat.read(lab.root/'nbs/01_neural_net_basics.ipynb', as_version=4).cells)
@@ -198,10 +256,7 @@ def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     page.set_viewport_size({'width': 1200, 'height': 1000})
     open_notebook(page, lab, 'clean/01_mine.ipynb')
     run_all(page)
-    out = page.locator(CURRENT).locator('.jp-CodeCell').last.locator('.jp-OutputArea-output')
-    assert SAVE_FIRST in out.text_content(), "nothing saved yet: the file holds none of these runs"
-    save(page)
-    run_cell(page)
+    out = report_shown(page)
     row = out.locator('details.dlc-cell[open]', has_text='lrs = [0.01, 0.05, 0.1, 0.25]')
     expect(row).to_have_count(1)
     assert out.locator('details.dlc-cell[open]').count() == 1, "only the changed cell differs"
@@ -222,7 +277,8 @@ def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     finally: command(page, 'apputils:change-theme', theme='JupyterLab Light')
     run_cell(page, 3)                        # another run of a cell, not saved
     run_cell(page)
-    assert SAVE_FIRST in out.text_content()
+    assert 'save it' not in report_shown(page).text_content()
+    expect(out.locator('details.dlc-cell[open]', has_text='lrs = [0.01, 0.05, 0.1, 0.25]')).to_have_count(1)
 
 
 SOURCE = "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
@@ -239,11 +295,6 @@ def write_cell(page, starts, source):
     assert page.evaluate(SOURCE) == source
 
 
-def check_report(page):
-    "Save the notebook, run its last cell, check(), and return its report's output area"
-    save(page)
-    run_cell(page)
-    return page.locator(CURRENT).locator('.jp-CodeCell').last.locator('.jp-OutputArea-output')
 
 
 def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it_wait(lab, browser):
@@ -260,7 +311,7 @@ def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it
     open_notebook(page, lab, 'clean/01_exercise.ipynb')
     write_cell(page, 'def mse(preds, acts):', WRONG_MSE)
     run_all(page)
-    out = check_report(page)
+    out = report_shown(page)
     rows = out.locator('details.dlc-exercise')
     assert [c.text_content() for c in rows.locator('summary code').all()] == ['mse', 'quad_mse', 'gd_step',
                                                                              'rectified_linear']
@@ -279,7 +330,7 @@ def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it
     page.screenshot(path=ART/'exercise-fails.png')
     write_cell(page, 'def mse(preds, acts):', WRONG_MSE.replace('(preds - acts).abs()', '((preds - acts)**2)'))
     run_all(page)
-    out = check_report(page)
+    out = report_shown(page)
     report = out.text_content()
     assert 'everything you ran matches the lesson' in report, report[-1500:]
     assert 'Exercises: mse passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report

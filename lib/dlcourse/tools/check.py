@@ -4,7 +4,8 @@
 
 # %% ../../../nbs/tools/check.ipynb #65ba5f6b
 from __future__ import annotations
-import functools, os, sys
+import asyncio, functools, os, sys
+import html as html_lib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
@@ -17,6 +18,7 @@ from IPython.display import display
 from .compare import CellOutputs, Status, cell_outputs, compare_cell, plural
 from .exercise import RESULTS_CELL, STUB, ExerciseResult, Verdict, exercise_uses, lesson_exercises
 from .exercise import read_results, results_cell, run_exercises, stub_error
+from .frontend import kernel_id, save_notebook
 from .kernel import execute
 from .machine import cpu_diff, machine_diff, run_facts
 from .notebook import NotebookError, code, load_nb
@@ -25,7 +27,7 @@ from .settings import course_settings
 from .base import atomic, project_root
 
 # %% auto #0
-__all__ = ['CheckError', 'Exit', 'CellReport', 'Report', 'check_notebook', 'dlcourse_check', 'check']
+__all__ = ['SAVE_FIRST', 'CheckError', 'Exit', 'CellReport', 'Report', 'check_notebook', 'dlcourse_check', 'check']
 
 # %% ../../../nbs/tools/check.ipynb #c9cdd014
 class CheckError(Exception):
@@ -263,11 +265,12 @@ def dlcourse_check(
     run:bool=False,  # Run a temporary copy first, in a fresh Jupyter kernel, instead of using the outputs saved in it
     html:str=None,  # Also write the report as one HTML page, pictures embedded, to this file
     force:bool=False,  # Overwrite the --html file if it exists
+    timeout:int=1800,  # With --run: seconds a cell may take before its kernel is interrupted (a loop that never ends)
 ):
     "Compare your clean notebook's outputs, cell by cell, with the lesson's; exit status 0 to 3 (see `Exit`)"
     try:
         if html and Path(html).exists() and not force: raise CheckError(f"{html} exists; pass --force to overwrite it")
-        report = check_notebook(notebook, run=run)
+        report = check_notebook(notebook, run=run, timeout=timeout)
         if html: _write_html(report, html)
     except (CheckError, OSError) as e:
         print(f"dlcourse-check: {e}", file=sys.stderr)
@@ -286,26 +289,53 @@ def _this_notebook(notebook):
 
 _check_runs = set()   # the execution counts at which this kernel ran check()
 
-def _unsaved(path) -> bool:
-    "Has this kernel run a cell (other than check()) since the notebook at `path` was last saved?"
+def _last_run() -> int:
+    "The execution count of the last cell this kernel ran before this check() (0: none), noting this one as check()'s"
     ip = get_ipython()
-    if ip is None: return False
+    if ip is None: return 0
     _check_runs.add(ip.execution_count)
-    last = max((n for n in range(1, ip.execution_count) if n not in _check_runs), default=0)
-    try: saved = {c.get('execution_count') for c in load_nb(path).cells if c.cell_type == 'code'}
-    except NotebookError: return False   # check_notebook says why
-    return last > 0 and last not in saved
+    return max((n for n in range(1, ip.execution_count) if n not in _check_runs), default=0)
+
+def _holds(last):
+    "Does the notebook at a path, as saved, hold this kernel's run `last` (or is there no run to hold)?"
+    def holds(path) -> bool:
+        try: counts = {c.get('execution_count') for c in load_nb(path).cells if c.cell_type == 'code'}
+        except NotebookError: return True   # check_notebook says why
+        return last == 0 or last in counts
+    return holds
+
+def _shown(path, run=False, said='') -> dict:
+    "The report of the notebook at `path` as HTML and text, under the line `said`; or the line saying why there is none"
+    ip = get_ipython()
+    try: report = check_notebook(path, run=run, namespace=None if run or ip is None else ip.user_ns)
+    except CheckError as e: return {'text/plain': f"check(): {e}"}
+    first = f"check(): {said}" if said else ''
+    return {'text/plain': '\n'.join(filter(None, [first, str(report)])),
+            'text/html': (f"<p>{html_lib.escape(first)}</p>" if first else '') + report_html(report)}
+
+SAVE_FIRST = "save it (Ctrl+S), then run check() again"
+
+async def _save_then_show(path, last, shown):
+    "Have JupyterLab save notebook `path` with run `last`, then show its report in place of display `shown`"
+    try:
+        why = await save_notebook(path, _holds(last))
+        if not why: return shown.update(_shown(path), raw=True)
+        if _holds(last)(path): return shown.update(_shown(path, said=f"{why}; checked as you last saved it"), raw=True)
+        said = f"{why}, and you have run cells since you last saved: {SAVE_FIRST}"
+    except Exception as e: said = f"{type(e).__name__}: {e}".splitlines()[0]   # a task's error would go unseen
+    shown.update({'text/plain': f"check(): {said}"}, raw=True)
 
 def check(notebook=None, run=False):
-    "Show the report of this notebook, as last saved, against its lesson, from its last cell in JupyterLab"
+    "Show the report of this notebook against its lesson; in JupyterLab, which saves it first, from its last cell"
     if os.environ.get('DLCOURSE_CHECKING'): return print("(check() skipped: this notebook is being checked)")
     path = _this_notebook(notebook)
     if path is None: return print("check(): cannot tell which notebook this is; "
                                   "pass its path, for example check('01_neural_net_basics.ipynb')")
-    if not run and _unsaved(path):
-        return print("check(): you have run cells since this notebook was last saved: "
-                     "save it first (Ctrl+S), then run check() again")
-    ip = get_ipython()
-    try: report = check_notebook(path, run=run, namespace=None if run or ip is None else ip.user_ns)
-    except CheckError as e: return print(f"check(): {e}")
-    display({'text/plain': str(report), 'text/html': report_html(report)}, raw=True)
+    last = _last_run()
+    if run or kernel_id() is None:
+        if not run and not _holds(last)(path):
+            return print(f"check(): you have run cells since this notebook was last saved: {SAVE_FIRST}")
+        shown = _shown(path, run)
+        return display(shown, raw=True) if get_ipython() else print(shown['text/plain'])
+    shown = display({'text/plain': "check(): saving this notebook, then checking it..."}, raw=True, display_id=True)
+    asyncio.get_running_loop().create_task(_save_then_show(path, last, shown))
