@@ -2,13 +2,20 @@
 the offline CPU path that the lessons' outputs were saved on (`OFFLINE_CPU`), whatever this machine has: no downloads,
 no GPU. With DLCOURSE_TEST_NETWORK=up, a stand-in network answers every connection to another host (tests/network_up/),
 to show that nothing changes."""
-import os, shutil, sys, time
-import pytest
-from dlcourse.tools.base import OFFLINE_CPU
-from course import ROOT, NETWORK_UP, LessonRun, course_copy
+import os, shutil, sys, tempfile, time
+from pathlib import Path
 
 # the environment before the tests changed it, for the tests that use this machine's GPU
 MACHINE_ENV = dict(os.environ)
+# The tests start cold, as a learner's first run does: the course's and Hugging Face's caches are the session's own,
+# empty at its start (set before any library reads where its cache is), so that no test passes on this machine's cache
+SESSION_CACHES = Path(tempfile.mkdtemp(prefix='dlcourse-test-caches-'))
+os.environ.update(XDG_CACHE_HOME=str(SESSION_CACHES/'xdg'), HF_HOME=str(SESSION_CACHES/'huggingface'))
+
+import pytest   # noqa: E402
+from dlcourse.tools.base import OFFLINE_CPU   # noqa: E402
+from course import ROOT, NETWORK_UP, SUITE_CPU, LessonRun, cold_caches, course_copy   # noqa: E402
+
 os.environ.update(OFFLINE_CPU)
 if os.environ.get('DLCOURSE_TEST_NETWORK') == 'up':
     os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [str(NETWORK_UP), os.environ.get('PYTHONPATH')]))
@@ -72,11 +79,6 @@ def repo_copy(tmp_path):
 
 
 LESSON_NEEDS = {'04_deploy.ipynb': ['02_training.ipynb']}   # lesson 4 deploys the model lesson 2 exports
-# The session's lesson runs take another numeric path through this CPU than the one the lessons were saved on, or that
-# dlcourse-spread measured (tools.spread.VARIANTS, one variable each): PyTorch without its vector instructions, and
-# oneDNN held to AVX2, as on an older CPU. Their last digits differ, as a learner's machine's do, and dlcourse-check
-# must still find them the lesson's.
-SUITE_CPU = {'ATEN_CPU_CAPABILITY': 'default', 'ONEDNN_MAX_CPU_ISA': 'AVX2'}
 LESSON_SECONDS = {}   # each session run's time, for the summary at the end
 LESSON_CHECKS = {}    # dlcourse-check's summary of each session run
 PROGRAM_SECONDS = []  # the time of the tests that need Chromium or LibreOffice (setup, call and teardown)
@@ -84,6 +86,9 @@ SESSION_START = []
 
 
 def pytest_sessionstart(session): SESSION_START.append(time.monotonic())
+
+
+def pytest_sessionfinish(session): shutil.rmtree(SESSION_CACHES, ignore_errors=True)
 
 
 def pytest_runtest_logreport(report):
@@ -114,17 +119,19 @@ def course(tmp_path_factory):
 @pytest.fixture(scope='session')
 def lesson_run(course):
     """`lesson_run(name)`: the clean copy of lesson `name`, run once per test session in a Jupyter kernel as a learner
-    runs it in JupyterLab, on the CPU variant `SUITE_CPU`, with the lesson's `#| hide` cells (its unit checks) run at
-    their places, and saved as JupyterLab saves it; then dlcourse-check's report of it against the lesson. The clean
-    copy holds the lesson's code without the `#| hide` cells (tests/test_sync.py), so this one run serves the lesson,
-    its unit checks and its clean copy."""
+    runs it in JupyterLab, on the CPU variant `SUITE_CPU`, from empty caches of its own (`r.caches`), with the
+    lesson's `#| hide` cells (its unit checks) run at their places, and saved as JupyterLab saves it; then
+    dlcourse-check's report of it against the lesson. The clean copy holds the lesson's code without the `#| hide`
+    cells (tests/test_sync.py), so this one run serves the lesson, its unit checks and its clean copy."""
     from dlcourse.tools.check import check_notebook
     runs = {}
     def run(name):
         if name not in runs:
             for dep in LESSON_NEEDS.get(name, []): run(dep)
             start = time.monotonic()
-            r = LessonRun(course/'clean'/name, course/'clean', env=SUITE_CPU, lesson=course/'nbs'/name)
+            caches = cold_caches(course/'caches'/name)
+            r = LessonRun(course/'clean'/name, course/'clean', env={**SUITE_CPU, **caches}, lesson=course/'nbs'/name)
+            r.caches = caches
             LESSON_SECONDS[name] = time.monotonic() - start
             r.course, r.report = course, check_notebook(r.save())
             LESSON_CHECKS[name] = r.report.summary()

@@ -38,6 +38,19 @@ def course_copy(dst, with_clean=True, lessons=True):
     return dst
 
 
+# The session's lesson runs take another numeric path through this CPU than the one the lessons were saved on, or that
+# dlcourse-spread measured (tools.spread.VARIANTS, one variable each): PyTorch without its vector instructions, and
+# oneDNN held to AVX2, as on an older CPU. Their last digits differ, as a learner's machine's do, and dlcourse-check
+# must still find them the lesson's.
+SUITE_CPU = {'ATEN_CPU_CAPABILITY': 'default', 'ONEDNN_MAX_CPU_ISA': 'AVX2'}
+
+
+def cold_caches(folder) -> dict:
+    "The variables that give a run the course's and Hugging Face's caches in `folder`, empty: a learner's first run"
+    folder.mkdir(parents=True)
+    return dict(XDG_CACHE_HOME=str(folder/'xdg'), HF_HOME=str(folder/'huggingface'))
+
+
 KERNELSPEC = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
 
 
