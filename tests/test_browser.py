@@ -241,6 +241,19 @@ def test_run_all_ends_in_the_report_with_nothing_saved_by_hand(lab, browser):
     page.screenshot(path=ART/'run-all-report.png')
 
 
+def test_run_all_on_an_untouched_copy_goes_on_to_the_report(lab, browser):
+    """Clean lesson 1 as a learner finds it, no function written: Run All goes on past the cells that raise the hints'
+    errors (JupyterLab would stop at the first), and the last output is check()'s report: nothing is a mistake, the
+    cells that use the functions wait on them"""
+    page = browser.new_page()
+    open_notebook(page, lab, 'clean/01_neural_net_basics.ipynb')
+    run_all(page)
+    report = report_shown(page).text_content()
+    assert 'cells wait on exercises; everything else you ran matches the lesson.' in report, report[:1500]
+    assert 'Exercises: mse to write, quad_mse to write, gd_step to write, rectified_linear to write.' in report
+    assert 'differ' not in report.split('.dlc-report')[0]
+
+
 def test_check_shows_the_difference_and_the_lessons_words(lab, browser):
     """Clean lesson 1, run in JupyterLab with another learning rate in one cell: check()'s report, after Run All, opens
     that cell's row with the lesson's picture, the learner's and where they differ, and the lesson's words on the

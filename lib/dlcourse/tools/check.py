@@ -296,11 +296,11 @@ def _last_run() -> int:
     _check_runs.add(ip.execution_count)
     return max((n for n in range(1, ip.execution_count) if n not in _check_runs), default=0)
 
-def _holds(last):
+def _holds(last, unreadable=True):
     "Does the notebook at a path, as saved, hold this kernel's run `last` (or is there no run to hold)?"
     def holds(path) -> bool:
         try: counts = {c.get('execution_count') for c in load_nb(path).cells if c.cell_type == 'code'}
-        except NotebookError: return True   # check_notebook says why
+        except NotebookError: return unreadable   # check_notebook says why; or, as JupyterLab writes it, not yet
         return last == 0 or last in counts
     return holds
 
@@ -318,7 +318,7 @@ SAVE_FIRST = "save it (Ctrl+S), then run check() again"
 async def _save_then_show(path, last, shown):
     "Have JupyterLab save notebook `path` with run `last`, then show its report in place of display `shown`"
     try:
-        why = await save_notebook(path, _holds(last))
+        why = await save_notebook(path, _holds(last, unreadable=False))
         if not why: return shown.update(_shown(path), raw=True)
         if _holds(last)(path): return shown.update(_shown(path, said=f"{why}; checked as you last saved it"), raw=True)
         said = f"{why}, and you have run cells since you last saved: {SAVE_FIRST}"

@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from nbdev.clean import clean_nb
 from .notebook import NotebookError, load_nb, save_nb, code, notebooks, lesson_notebooks
 from .settings import SettingsError, course_settings
-from .exercise import lesson_exercises
+from .exercise import STUB_RE, exercise_uses, lesson_exercises
 from .base import project_root
 
 # %% auto #0
@@ -33,9 +33,10 @@ INTRO = ("# Test yourself: {title}\n\n"
     "compares your outputs with the lesson's, cell by cell "
     "(from a terminal in the course folder: `.venv/bin/dlcourse-check clean/{name}`).")
 WRITE = ("\n\n**Write the functions:** {names} are yours to write. Each cell keeps the function's first lines, and its "
-    "body raises `NotImplementedError` with a hint: replace that line with your code. "
-    "`check()` runs the lesson's tests on your functions and says which pass, "
-    "and which cells wait on one that does not yet.")
+    "body is a `raise NotImplementedError(...)` whose message is a hint: replace that statement with your code. "
+    "`check()` runs the lesson's tests on your functions and says which pass; a cell that uses one that does not "
+    "pass yet *waits* on it, and is not counted as a mistake. *Run All* goes on past the cells that raise the "
+    "hint's error, to `check()`.")
 
 class CleanError(NotebookError):
     "A notebook that `dlcourse-clean` will not clean where it was asked to"
@@ -88,6 +89,13 @@ def _listed(names) -> str:
     names = [f"`{n}`" for n in names]
     return ', '.join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
 
+def _run_all_goes_on(cells, names):
+    "Tag `raises-exception` the code `cells` that define or use the exercises `names`: Run All goes on past them"
+    code_cells = [c for c in cells if c.cell_type == 'code']
+    uses = exercise_uses([c.source for c in code_cells], names)
+    for c, used in zip(code_cells, uses):
+        if used or STUB_RE.search(c.source): c.metadata['tags'] = ['raises-exception']
+
 def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
     "The clean copy of lesson `nb`: intro cell, headings over work to do, kept cells, code cells (no `#| hide` ones)"
     exercises = lesson_exercises(nb, src_ref)
@@ -103,6 +111,7 @@ def clean_lesson(nb, src_ref='lesson.ipynb', name='clean.ipynb'):
     cells = cells[:1] + _drop_empty_headings(cells[1:]) + [mk_cell(CHECK_CELL, 'code', id='dlcourse-check')]
     res = new_nb(cells, meta={k: v for k, v in nb.metadata.items() if k == 'kernelspec'})
     clean_nb(res, clear_all=True)
+    _run_all_goes_on(res.cells, [ex.name for ex in exercises])
     res.metadata['dlcourse'] = {'source': src_ref, 'fingerprint': fingerprint(res)}
     return res
 

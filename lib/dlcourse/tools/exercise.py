@@ -129,8 +129,8 @@ def _root(node) -> str | None:
         node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
 
-def _changed(tree) -> set:
-    "The names whose objects `tree` may change in place as it runs: passed to a call, their methods called, items set"
+def _calls(tree) -> frozenset:
+    "(the name a call is made on, the names passed to it) for each call `tree` makes as it runs (not in its functions)"
     res, todo = set(), list(tree.body)
     while todo:
         n = todo.pop()
@@ -138,16 +138,14 @@ def _changed(tree) -> set:
         if isinstance(n, ast.Lambda): continue
         if isinstance(n, ast.Call):
             args = [a.value if isinstance(a, ast.Starred) else a for a in n.args] + [k.value for k in n.keywords]
-            res |= {a.id for a in args if isinstance(a, ast.Name)}
-            if isinstance(n.func, ast.Attribute): res.add(_root(n.func.value))   # a method may change its object
-        elif isinstance(n, (ast.Attribute, ast.Subscript)) and not isinstance(n.ctx, ast.Load): res.add(_root(n))
+            res.add((_root(n.func), frozenset(a.id for a in args if isinstance(a, ast.Name))))
         todo += ast.iter_child_nodes(n)
-    return res - {None}
+    return frozenset(res)
 
 @functools.lru_cache(maxsize=4096)   # the notebooks of a class repeat the lesson's cells
 def _names(source):
-    """(the names a cell's code binds at the top, those it reads from outside, those whose objects it may change, those
-    it imports), or None where it does not parse"""
+    """(the names a cell's code binds at the top, those it reads from outside, the calls it makes (`_calls`), those it
+    imports), or None where it does not parse"""
     try: tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError: return None
     binds, reads, imports = set(), set(), set()
@@ -156,23 +154,25 @@ def _names(source):
         else: binds |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if isinstance(s, (ast.Import, ast.ImportFrom)): imports |= {(a.asname or a.name).split('.')[0] for a in s.names}
         reads |= _free(s)
-    return frozenset(binds | imports), frozenset(reads), frozenset(_changed(tree) - imports), frozenset(imports)
+    return frozenset(binds | imports), frozenset(reads), _calls(tree), frozenset(imports)
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a017
 def exercise_uses(sources, names) -> list:
     """For each of the code `sources`, in order, the first exercise of `names` it uses: itself, through the names of
-    values made with one, or through objects a cell that used one may have changed (a model it trained); or None"""
-    tainted, res = {}, []   # {name: the exercises its value came from}
+    values made with one, or through the objects handed to one, or to a function or object made with one, which it may
+    have changed (the model a trainer built with an exercise's metric trained); or None"""
+    tainted, res = {n: {n} for n in names}, []   # {name: the exercises its value came from}
     found = [_names(src) for src in sources]
     modules = set().union(*[f[3] for f in found if f])   # a module is never a value an exercise made
     for f in found:
         if f is None: res.append(None); continue
-        binds, reads, changes, _ = f
-        uses = set().union(*[tainted.get(n, set()) for n in reads]) | (reads & set(names))
+        binds, reads, calls, _ = f
+        uses = set().union(*[tainted.get(n, set()) for n in reads])
         for n in binds:
             if uses or n in names: tainted[n] = uses | ({n} & set(names))
             else: tainted.pop(n, None)
-        for n in (changes - modules if uses else ()): tainted[n] = tainted.get(n, set()) | uses
+        for callee, args in calls:
+            for n in (args - modules if callee in tainted else ()): tainted[n] = tainted.get(n, set()) | tainted[callee]
         res.append(next((n for n in names if n in uses), None))
     return res
 
