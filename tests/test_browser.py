@@ -192,7 +192,7 @@ def test_check_behind_another_tab_saves_neither_notebook(lab, browser):
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.path === 'clean/00_front.ipynb'")
     wait_idle(page)
     before = [f.stat().st_mtime_ns for f in (behind, front)]
-    for code in ('x = 1', 'from dlcourse.tools.check import check\ncheck()'):   # a run the file does not hold, then check()
+    for code in ('x = 1', 'from dlcourse.tools.check import check\ncheck()'):   # a run the file lacks, then check()
         page.evaluate(IN_KERNEL_OF, ['clean/00_behind.ipynb', code])
     page.wait_for_function("() => window.dlcourseUpdates.length > 0", timeout=20_000)
     said = page.evaluate("() => window.dlcourseUpdates")

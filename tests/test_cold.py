@@ -60,7 +60,9 @@ def test_lesson2_checks_the_same_cold_and_then_warm(lesson_run, tmp_path):
     finally: warm.close()
     print('cold:', cold.report.summary(), '\nwarm:', report.summary())   # shown with pytest -rP
     assert cold.report.exit_status == report.exit_status == Exit.SAME, str(report)
-    for code in ('loss, err = learn.validate()', 'probs, targs = learn.get_preds()', 'pred, idx, probs = learn.predict(img)'):
+    shown = ('loss, err = learn.validate()', 'probs, targs = learn.get_preds()', 'learn.predict(img)\npred, idx',
+             'dict(zip(categories, map(float, probs)))')
+    for code in shown:
         assert cell_text(warm.nb, code) == cell_text(cold.nb, code), code
 
 
