@@ -111,22 +111,22 @@ def test_no_private_name_crosses_modules():
     assert not private_imports(), private_imports()
 
 
-def readme_layers() -> dict:
-    "{tool module: its layer's number} from the README's map of the tools"
-    text = (ROOT/'README.md').read_text(encoding='utf-8')
-    section = text.split('### The tools, in layers', 1)[1].split('\n#', 1)[0]
+def map_layers() -> dict:
+    "{tool module: its layer's number} from the map of the tools in CONTRIBUTING.md"
+    text = (ROOT/'CONTRIBUTING.md').read_text(encoding='utf-8')
+    section = text.split('## The tools, in layers', 1)[1].split('\n#', 1)[0]
     res, layer = {}, 0
     for line in section.splitlines():
         if re.match(r'\d+\. ', line): layer = int(line.split('.')[0])
         elif m := re.match(r'\s+- `(\w+)`: ', line):
-            assert m.group(1) not in res, f"README: {m.group(1)} is in the map twice"
+            assert m.group(1) not in res, f"CONTRIBUTING.md: {m.group(1)} is in the map twice"
             res[m.group(1)] = layer
     return res
 
 
-def test_the_readme_maps_every_tool_and_its_layers_hold():
-    "Each tool is in the README's map once, and imports only from its own layer or the layers above"
-    layers, graph = readme_layers(), import_graph()
+def test_the_map_holds_every_tool_and_its_layers_hold():
+    "Each tool is in CONTRIBUTING.md's map once, and imports only from its own layer or the layers above"
+    layers, graph = map_layers(), import_graph()
     tools = {m.rsplit('.', 1)[1] for m in graph if m.startswith('dlcourse.tools.')}
     assert set(layers) == tools, f"not in the map: {tools - set(layers)}; not a tool: {set(layers) - tools}"
     up = [f"{a} ({layers[a]}) imports {b} ({layers[b]})" for m, deps in graph.items() if m.startswith('dlcourse.tools.')
