@@ -142,35 +142,49 @@ def _calls(tree) -> frozenset:
         todo += ast.iter_child_nodes(n)
     return frozenset(res)
 
+def _changes(stmt) -> set:
+    "The names whose items or attributes `stmt` sets as it runs (`df` of `df['family'] = ...`), not in its functions"
+    todo, res = [stmt], set()
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)): continue
+        targets = n.targets if isinstance(n, ast.Assign) else [getattr(n, 'target', None)]   # +=, x: int = ...
+        res |= {_root(t) for t in targets if isinstance(t, (ast.Subscript, ast.Attribute))} - {None}
+        todo += ast.iter_child_nodes(n)
+    return res
+
 @functools.lru_cache(maxsize=4096)   # the notebooks of a class repeat the lesson's cells
 def _names(source):
     """(the names a cell's code binds at the top, those it reads from outside, the calls it makes (`_calls`), those it
-    imports), or None where it does not parse"""
+    imports, those whose items or attributes it sets), or None where it does not parse"""
     try: tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError: return None
-    binds, reads, imports = set(), set(), set()
+    binds, reads, imports, changes = set(), set(), set(), set()
     for s in tree.body:
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): binds.add(s.name)
         else: binds |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if isinstance(s, (ast.Import, ast.ImportFrom)): imports |= {(a.asname or a.name).split('.')[0] for a in s.names}
         reads |= _free(s)
-    return frozenset(binds | imports), frozenset(reads), _calls(tree), frozenset(imports)
+        changes |= _changes(s)
+    return frozenset(binds | imports), frozenset(reads), _calls(tree), frozenset(imports), frozenset(changes)
 
 # %% ../../../nbs/tools/exercise.ipynb #e7e0a017
 def exercise_uses(sources, names) -> list:
     """For each of the code `sources`, in order, the first exercise of `names` it uses: itself, through the names of
-    values made with one, or through the objects handed to one, or to a function or object made with one, which it may
-    have changed (the model a trainer built with an exercise's metric trained); or None"""
+    values made with one, through the objects whose items or attributes were set with one, or through the objects handed
+    to one, or to a function or object made with one, which it may have changed (the model a trainer built with an
+    exercise's metric trained); or None"""
     tainted, res = {n: {n} for n in names}, []   # {name: the exercises its value came from}
     found = [_names(src) for src in sources]
     modules = set().union(*[f[3] for f in found if f])   # a module is never a value an exercise made
     for f in found:
         if f is None: res.append(None); continue
-        binds, reads, calls, _ = f
+        binds, reads, calls, _, changes = f
         uses = set().union(*[tainted.get(n, set()) for n in reads])
         for n in binds:
             if uses or n in names: tainted[n] = uses | ({n} & set(names))
             else: tainted.pop(n, None)
+        for n in changes - binds: tainted[n] = tainted.get(n, set()) | uses
         for callee, args in calls:
             for n in (args - modules if callee in tainted else ()): tainted[n] = tainted.get(n, set()) | tainted[callee]
         res.append(next((n for n in names if n in uses), None))
