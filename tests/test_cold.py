@@ -7,7 +7,7 @@ import pytest
 from course import ROOT, SUITE_CPU, LessonRun, cell_text, cmd, cold_caches, course_copy
 
 LESSONS = sorted(p.name for p in (ROOT/'clean').glob('*.ipynb') if '.learner-' not in p.name)
-EXERCISES = {'01_neural_net_basics.ipynb', '05_spreadsheet_model.ipynb', '06_nlp.ipynb'}
+EXERCISES = {'01_neural_net_basics.ipynb', '03_which_image_models.ipynb', '05_spreadsheet_model.ipynb', '06_nlp.ipynb'}
 # a CPU unlike the one the lessons were saved on, and unlike the session's runs: no vector instructions, one thread
 OTHER_CPU = {'ATEN_CPU_CAPABILITY': 'default', 'OMP_NUM_THREADS': '1'}
 

@@ -1,4 +1,5 @@
-"The README, TEACHING.md and CONTRIBUTING.md: a README a learner reads to the end, and commands and samples that are real"
+"""The README, TEACHING.md and CONTRIBUTING.md: a README a learner reads to the end, and commands and samples that are
+real"""
 import re
 import shlex
 import subprocess

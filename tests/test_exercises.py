@@ -1,11 +1,12 @@
 """The exercises a learner writes: each lesson's exercises against their tests in the lesson's session kernel (the
 lesson's code passes, the stub is to write, a plausible wrong answer fails with its message), and dlcourse-check on a
 small lesson with one exercise, untouched, saved, wrong, right and as an HTML page."""
+import ast
 import subprocess
 import pytest
 from bs4 import BeautifulSoup
 from dlcourse.tools.exercise import lesson_exercises
-from dlcourse.tools.notebook import load_nb
+from dlcourse.tools.notebook import code, load_nb
 from course import LessonRun, build_nb, cmd, course_copy
 
 # lesson: {exercise: (a plausible wrong answer, what its tests then say)}, in the lesson's order
@@ -21,6 +22,10 @@ WRONG = {
                     'got [1.2, 2.4]'),
         'rectified_linear': ('def rectified_linear(m, b, x): return torch.clip(m*x + b, 1.)',
                              '`rectified_linear(1, 0, x)` at x = [-2, 3] should be [0, 3], got [1, 3]'),
+    },
+    '03_which_image_models.ipynb': {
+        'family': ("def family(model): return model.split('_')[0]",
+                   "`family('resnet50')` should be 'resnet', got 'resnet50'"),
     },
     '05_spreadsheet_model.ipynb': {
         'linear_preds': ('def linear_preds(X, w): return (X*w).sum()',
@@ -179,3 +184,54 @@ def test_an_exercise_that_never_returns_fails_within_its_time_limit_and_the_run_
     assert f'       fails: did not finish within {TEST_SECONDS} s (does it loop forever?)' in out, r.stdout
     assert r.stdout.count('waits on the exercise total') == 2, r.stdout
     assert out[-1].endswith('Exercises: total fails.'), out[-1]
+
+
+def _statement_values(stmts):
+    "The expression each statement computes (what a return, an assignment or a bare expression holds), into blocks"
+    for s in stmts:
+        if isinstance(s, (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)) and s.value is not None:
+            yield s.value
+        for block in ('body', 'orelse'): yield from _statement_values(getattr(s, block, []))
+
+
+def answers(ex) -> dict:
+    """{normalised expression: its source} of what exercise `ex`'s lesson code computes, where it gives the answer away
+    (an operator, a call or a dictionary over two names or attributes or more); its docstring left out"""
+    f = ast.parse(ex.source).body[0]
+    body = f.body[1:] if ast.get_docstring(f) else f.body
+    return {ast.dump(v): ast.unparse(v) for v in _statement_values(body)
+            if isinstance(v, (ast.BinOp, ast.Call, ast.Compare, ast.Dict))
+            and sum(isinstance(n, (ast.Name, ast.Attribute)) for n in ast.walk(v)) > 1}
+
+
+def given_away(clean, exercises) -> list:
+    "'cell [N] holds EXPR, the answer to NAME' for each code cell of `clean` but the stubs holding an exercise's answer"
+    stubs, found = {ex.id for ex in exercises}, []
+    cells = [c for c in clean.cells if c.cell_type == 'code']
+    for i, c in enumerate(cells, 1):
+        if c.get('id') in stubs: continue
+        try: tree = ast.parse('\n'.join(l for l in code(c).splitlines() if not l.lstrip().startswith(('%', '!'))))
+        except SyntaxError: continue
+        held = {ast.dump(n) for n in ast.walk(tree) if isinstance(n, ast.expr)}
+        found += [f"cell [{i}] holds {src}, the answer to {ex.name}" for ex in exercises
+                  for key, src in answers(ex).items() if key in held]
+    return found
+
+
+@pytest.mark.parametrize('name', list(WRONG))
+def test_a_clean_copy_tests_its_exercises_and_does_not_tell_them(name):
+    "No cell of a clean copy but the stub holds what an exercise's lesson code computes (its body, normalised)"
+    from course import ROOT
+    exercises = lesson_exercises(load_nb(ROOT/'nbs'/name))
+    assert all(answers(ex) for ex in exercises), [ex.name for ex in exercises if not answers(ex)]
+    assert not given_away(load_nb(ROOT/'clean'/name), exercises)
+
+
+def test_an_answer_given_away_is_named_with_its_cell():
+    "A clean copy with the lesson's own `mse` body in a cell before the stub fails, naming that cell"
+    lesson = build_nb(['#| exercise write mse\ndef mse(preds, acts):\n    "Mean squared error"\n'
+                       '    return ((preds - acts)**2).mean()', '#| hide\nassert mse(1, 1) == 0'])
+    clean = build_nb(['x, y = 1, 2', 'preds, acts = x, y\n((preds - acts)**2).mean()', 'def mse(preds, acts): ...'])
+    clean.cells[2]['id'] = lesson.cells[0]['id']
+    said = given_away(clean, lesson_exercises(lesson))
+    assert said == ['cell [2] holds ((preds - acts) ** 2).mean(), the answer to mse'], said

@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['family']
 
-# %% ../../nbs/03_which_image_models.ipynb #ca7b8d2b
+# %% ../../nbs/03_which_image_models.ipynb #9bf1ecc3
 import re
 
+# %% ../../nbs/03_which_image_models.ipynb #ca7b8d2b
 def family(model) -> str:
     "The family of a timm model, for charts: `resnet50d` -> `resnetd`, `convnext_tiny_in22ft1k` -> `convnext_in22`"
     arch = model.split('.')[0]     # the name without its pretrained tag

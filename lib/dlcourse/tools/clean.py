@@ -32,7 +32,7 @@ INTRO = ("# Test yourself: {title}\n\n"
     "When you are done, run the last cell, `check()` (or *Run All*): it saves the notebook, then "
     "compares your outputs with the lesson's, cell by cell "
     "(from a terminal in the course folder: `.venv/bin/dlcourse-check clean/{name}`).")
-WRITE = ("\n\n**Write the functions:** {names} are yours to write. Each cell keeps the function's first lines, and its "
+WRITE = ("\n\n**Write the functions:** yours to write: {names}. Each cell keeps the function's first lines, and its "
     "body is a `raise NotImplementedError(...)` whose message is a hint: replace that statement with your code. "
     "`check()` runs the lesson's tests on your functions and says which pass; a cell that uses one that does not "
     "pass yet *waits* on it, and is not counted as a mistake. *Run All* goes on past the cells that raise the "
