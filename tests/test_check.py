@@ -62,7 +62,7 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     assert not bad, '\n'.join(bad) + '\n' + r.report.summary()
     if 'device_note(' in r.path.read_text(): assert r.report.cpu.startswith('Your CPU: '), r.report.why()
     live = [x for x in cells if x.status == Status.NOT_COMPARABLE]
-    why = ("depends on this machine's speed (#| timing)", 'widget or progress bar')
+    why = ("depends on this machine's speed (tagged timing)", 'widget or progress bar')
     assert all(x.detail in why for x in live), [x.line() for x in live]
     assert sum(x.status.matches or x.status is Status.EXERCISE for x in cells) >= len(cells) - 6
     c = check(r.path, cwd=r.course)

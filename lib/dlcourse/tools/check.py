@@ -21,7 +21,7 @@ from .exercise import read_results, results_cell, run_exercises, stub_error
 from .frontend import kernel_id, save_notebook
 from .kernel import execute
 from .machine import cpu_diff, machine_diff, run_facts
-from .notebook import NotebookError, code, load_nb
+from .notebook import NotebookError, code, load_nb, timed
 from .report import report_html
 from .settings import course_settings
 from .base import atomic, project_root
@@ -86,7 +86,7 @@ def _cell_report(idx, cell, ref, explanation='', spread=None) -> CellReport:
                                       changed=True, got=got)
     want = cell_outputs(ref)
     if 'exercise' in ref.directives: return CellReport(idx, cell.source, Status.EXERCISE, want=want, got=got)
-    if 'timing' in ref.directives: status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (#| timing)"
+    if timed(ref): status, detail = Status.NOT_COMPARABLE, "depends on this machine's speed (tagged timing)"
     else: status, detail = compare_cell(want, got, spread)
     return CellReport(idx, cell.source, status, detail, changed=code(cell) != code(ref), want=want, got=got,
                       explanation=explanation)

@@ -11,8 +11,8 @@ from fastcore.xtras import globtastic
 from .base import atomic
 
 # %% auto #0
-__all__ = ['WIDGET_MIME', 'PLOTLY_MIME', 'NotebookError', 'load_nb', 'save_nb', 'code', 'directives', 'code_lines', 'notebooks',
-           'lesson_notebooks']
+__all__ = ['WIDGET_MIME', 'PLOTLY_MIME', 'NotebookError', 'load_nb', 'save_nb', 'code', 'directives', 'timed', 'code_lines',
+           'notebooks', 'lesson_notebooks']
 
 # %% ../../../nbs/tools/notebook.ipynb #80b5a0d7
 class NotebookError(ValueError):
@@ -51,6 +51,10 @@ def code(cell) -> str:
 def directives(cell) -> dict:
     "The nbdev directives of code cell `cell`, as nbio reads them: `{'hide': ''}`, `{'eval': 'false'}`..."
     return (cell if isinstance(cell, NbCell) else NbCell(0, cell)).directives
+
+def timed(cell) -> bool:
+    "Is code cell `cell` tagged `timing`: its whole output depends on this machine's speed, like a benchmark's?"
+    return 'timing' in cell.get('metadata', {}).get('tags', [])
 
 def code_lines(cell) -> int:
     "How many lines of `code(cell)` are not blank"

@@ -10,7 +10,7 @@ from fastcore.script import call_parse
 from .compare import VARIES, CellOutputs, Status, cell_outputs, compare_cell, image_change, plural
 from .compare import numbers, shape, tokens
 from .kernel import KernelError, run_lesson
-from .notebook import NotebookError, directives, load_nb, save_nb
+from .notebook import NotebookError, load_nb, save_nb, timed
 from .base import project_root
 
 # %% auto #0
@@ -63,7 +63,7 @@ def measure_spread(lesson, runs) -> dict:
     "{cell id: `cell_spread`} for each code cell of notebook `lesson` whose outputs moved in notebooks `runs`"
     res, others = {}, [{c.get('id'): c for c in r.cells if c.cell_type == 'code'} for r in runs]
     for c in lesson.cells:
-        if c.cell_type != 'code' or 'timing' in directives(c): continue
+        if c.cell_type != 'code' or timed(c): continue
         outs = [cell_outputs(c)] + [cell_outputs(o[c.id]) for o in others if c.get('id') in o]
         entry = cell_spread(outs)
         if entry: res[c.id] = entry
