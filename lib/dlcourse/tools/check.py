@@ -177,11 +177,13 @@ class Report:
         cnt = Counter('changed code' if r.changed else r.status.value for r in self.cells)
         parts = ', '.join(f"{v} {k}" for k, v in cnt.most_common())
         bad, waiting = len(self.failed), sum(r.status is Status.WAITING for r in self.cells)
+        moved = sum(r.changed and r.status is Status.DIFFERENT for r in self.cells)   # the learner's own changes
         verdict = (f"{plural(bad, 'cell')} differ{'s' if bad == 1 else ''} from the lesson" if bad
-                   else f"everything {'else ' if waiting else ''}you ran matches the lesson")
+                   else f"everything {'else ' if waiting or moved else ''}you ran matches the lesson")
         why = ([f"your settings ({', '.join(self.settings)} changed)"] if self.settings else []) + \
               (["your machine"] if self.machine else [])
         if bad and why: verdict += f", as expected with {' and '.join(why)}: not mistakes"
+        if moved: verdict += f"; {plural(moved, 'cell')} you changed differ{'s' if moved == 1 else ''} (not counted)"
         if waiting: verdict = f"{plural(waiting, 'cell')} wait{'s' if waiting == 1 else ''} on exercises; {verdict}"
         return f"{len(self.cells)} code cells: {parts}. {verdict}.{self._exercises_said()}"
 
