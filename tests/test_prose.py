@@ -18,6 +18,7 @@ ELSEWHERE = {
     ('03', '11.3'): "the CUDA version in the name of timm's 2022 benchmark file",
     ('03', '5090'): "the GPU of timm's newest benchmark, RTX 5090",
     ('06', '256'): "the max_length the IMDB section's code sets, not a result",
+    ('06', '128'): "the batch size of the lecture's notebook (course22's slides/nlp-intro.ipynb)",
 }
 
 _NUM = re.compile(r'(?<![\w.\-/:−])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w/]|\.\d)')
