@@ -2,7 +2,7 @@
 three learners and their teacher on a hub started on a random port. Needs root, Node.js and JupyterHub's proxy
 (`make class-proxy`); learners must reach the course and its Python, so the tests open the private folders above them
 to others (o+x, as dlcourse-class tells a teacher to) and restore them afterwards."""
-import hashlib, json, os, pwd, secrets, socket, subprocess, time
+import hashlib, json, os, pwd, secrets, shutil, socket, subprocess, tempfile, time
 from pathlib import Path
 import nbformat, pytest
 from dlcourse.tools.classroom import dlcourse_class
@@ -16,10 +16,13 @@ COPY = Path('dlcourse')/'clean'/L1
 
 
 @pytest.fixture(scope='module')
-def work(tmp_path_factory):
-    "A folder for classes, and the teacher's clone of the course; learners can reach both, the course and its Python"
-    work = tmp_path_factory.mktemp('class')
-    with class_course(work): yield work
+def work():
+    """A folder for classes, and the teacher's clone of the course; learners can reach both, the course and its Python.
+    Not under pytest's own folder: every pytest session started meanwhile makes that private again"""
+    work = Path(tempfile.mkdtemp(prefix='dlcourse-class-'))
+    try:
+        with class_course(work): yield work
+    finally: shutil.rmtree(work, ignore_errors=True)
 
 
 def dlc(work, roster, *args, env=None):
