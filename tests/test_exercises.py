@@ -5,6 +5,7 @@ import ast
 import subprocess
 import pytest
 from bs4 import BeautifulSoup
+from IPython.core.inputtransformer2 import TransformerManager
 from dlcourse.tools.exercise import lesson_exercises
 from dlcourse.tools.notebook import code, load_nb
 from course import LessonRun, build_nb, cmd, course_copy
@@ -210,7 +211,7 @@ def given_away(clean, exercises) -> list:
     cells = [c for c in clean.cells if c.cell_type == 'code']
     for i, c in enumerate(cells, 1):
         if c.get('id') in stubs: continue
-        try: tree = ast.parse('\n'.join(l for l in code(c).splitlines() if not l.lstrip().startswith(('%', '!'))))
+        try: tree = ast.parse(TransformerManager().transform_cell(code(c)))   # magics as IPython runs them
         except SyntaxError: continue
         held = {ast.dump(n) for n in ast.walk(tree) if isinstance(n, ast.expr)}
         found += [f"cell [{i}] holds {src}, the answer to {ex.name}" for ex in exercises
