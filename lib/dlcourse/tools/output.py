@@ -5,10 +5,12 @@
 # %% ../../../nbs/tools/output.ipynb #5c777e38
 from __future__ import annotations
 import sys, warnings
+from contextlib import contextmanager
 from fastprogress.fastprogress import ProgressBar, MasterBar, ConsoleMasterBar, IN_NOTEBOOK
 
 # %% auto #0
-__all__ = ['KNOWN_WARNINGS', 'TableOnlyBar', 'TableOnlyMasterBar', 'ignore_known_warnings', 'quiet_output']
+__all__ = ['KNOWN_WARNINGS', 'TableOnlyBar', 'TableOnlyMasterBar', 'ignore_known_warnings', 'known_warnings_left_out',
+           'quiet_output']
 
 # %% ../../../nbs/tools/output.ipynb #77f49047
 class TableOnlyBar(ProgressBar):
@@ -35,6 +37,13 @@ KNOWN_WARNINGS = (
 def ignore_known_warnings():
     "Leave out the warnings the lessons explain in prose (`KNOWN_WARNINGS`)"
     for msg in KNOWN_WARNINGS: warnings.filterwarnings('ignore', message=msg)
+
+@contextmanager
+def known_warnings_left_out():
+    "Leave out `KNOWN_WARNINGS` within the block only, such as an import that emits one"
+    with warnings.catch_warnings():
+        ignore_known_warnings()
+        yield
 
 def quiet_output():
     "Leave out the warnings the lessons explain and, outside Jupyter, fastai's progress bars under its results table"
