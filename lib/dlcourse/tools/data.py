@@ -10,12 +10,11 @@ from pathlib import Path
 from fastcore.foundation import L
 from .settings import course_settings
 from .base import atomic, cache_dir, project_root, reachable
-from .machine import default_device
 
 # %% auto #0
 __all__ = ['PETS_RE', 'DatasetError', 'digits_path', 'pets_sample_path', 'pets_labeller', 'pets_path', 'check_class_folders',
-           'drop_unreadable', 'image_files', 'dataset_path', 'dataset_label', 'course_datablock', 'loader_workers',
-           'course_dls', 'validation_files', 'example_images']
+           'image_files', 'dataset_path', 'dataset_label', 'course_datablock', 'course_dls', 'validation_files',
+           'example_images']
 
 # %% ../../../nbs/tools/data.ipynb #8b04529e
 class DatasetError(ValueError):
@@ -71,8 +70,13 @@ def _images(folder):
     from fastai.data.transforms import get_image_files
     return get_image_files(folder, recurse=False)
 
+def _images_in(path):
+    "Image files in `path` and its subfolders"
+    from fastai.data.transforms import get_image_files
+    return get_image_files(path)
+
 def check_class_folders(path) -> Path:
-    "`path` if it holds a subfolder of images per class, else a `DatasetError` that says what is wrong"
+    "`path` if it holds a subfolder of readable images per class, else a `DatasetError` that says what is wrong"
     path = Path(path)
     if not path.exists(): raise DatasetError(f"dataset {path}: no such folder")
     if not path.is_dir(): raise DatasetError(f"dataset {path}: is a file, not a folder of class subfolders")
@@ -88,23 +92,17 @@ def check_class_folders(path) -> Path:
     few = [k for k, n in classes.items() if n < 2]
     if few: raise DatasetError(f"dataset {path}: class {few[0]!r} has only 1 image; "
                                "each class needs at least 2 (one to train on, one to validate)")
-    return path
-
-# %% ../../../nbs/tools/data.ipynb #d29a5b50
-def drop_unreadable(files) -> list:
-    "`files` without the images that cannot be opened (found by fastai's `verify_images`), naming each one left out"
     from fastai.vision.utils import verify_images
-    bad = set(verify_images(L(files)))
-    if bad:
-        names = ', '.join(sorted(Path(f).name for f in bad))
-        print(f"dataset: left out {len(bad)} unreadable image{'s' if len(bad) > 1 else ''}: {names}")
-    return [f for f in files if f not in bad]
+    bad = sorted(str(Path(f).relative_to(path)) for f in verify_images(_images_in(path)))
+    if bad: raise DatasetError(f"dataset {path}: {len(bad)} of its images cannot be opened ({', '.join(bad)}); "
+                               "delete or replace them")
+    return path
 
 # %% ../../../nbs/tools/data.ipynb #294c319f
 def image_files(path) -> L:
-    "fastai's `get_image_files` sorted by name, without the images that cannot be opened"
+    "fastai's `get_image_files` sorted by name, as lesson 2 lists its files"
     from fastai.data.transforms import get_image_files
-    return L(drop_unreadable(get_image_files(path).sorted()))
+    return get_image_files(path).sorted()
 
 # %% ../../../nbs/tools/data.ipynb #5f8f92b8
 def dataset_path(name) -> Path:
@@ -129,15 +127,10 @@ def course_datablock(s):
                      item_tfms=[Resize(s.img_size)])
 
 # %% ../../../nbs/tools/data.ipynb #d83d5387
-def loader_workers(s=None, device=None):
-    "Worker processes for lesson 2's data loaders on `device` (default: the one PyTorch picks): 0, or fastai's default"
-    s, kind = s or course_settings(), getattr(device, 'type', device) if device else default_device().type
-    return 0 if s.dataset in ('digits', 'pets-sample') and kind != 'cuda' else None
-
 def course_dls(s=None):
     "Lesson 2's `DataLoaders` for the dataset in settings `s`"
     s = s or course_settings()
-    return course_datablock(s).dataloaders(dataset_path(s.dataset), bs=s.batch_size, num_workers=loader_workers(s))
+    return course_datablock(s).dataloaders(dataset_path(s.dataset), bs=s.batch_size, num_workers=0)
 
 # %% ../../../nbs/tools/data.ipynb #bc52a119
 def validation_files(s=None) -> list:
