@@ -12,9 +12,19 @@ import argparse, time
 from dataclasses import replace
 from dlcourse.tools.output import quiet_output
 from dlcourse.tools.data import course_dls
-from dlcourse.tools.models import model_kwargs, KeepBnStats, ErrorHistory
+from dlcourse.tools.models import model_kwargs, KeepBnStats
 from dlcourse.tools.settings import course_settings
-from fastai.vision.all import vision_learner, error_rate, set_seed
+from fastai.vision.all import vision_learner, error_rate, set_seed, Callback, Recorder
+
+
+class ErrorHistory(Callback):
+    "The error rate after each training epoch of a learner's fits (`fine_tune`'s frozen one too), in `errors`"
+    order = Recorder.order + 1
+    def __init__(self): self.errors, self.fitting = [], False
+    def before_fit(self): self.fitting = True
+    def after_fit(self): self.fitting = False
+    def after_epoch(self):   # `validate` has an epoch too, outside any fit
+        if self.fitting: self.errors.append(self.recorder.log[self.recorder.metric_names.index('error_rate')])
 
 
 def run(s, recipe):

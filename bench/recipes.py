@@ -30,7 +30,7 @@ def lesson2(folder, env, what):
         assert not r.errors(), r.errors()
         device, fp16, err = r.value("[str(dls.device), any(type(cb).__name__ == 'MixedPrecision' "
                                     "for cb in learn.cbs), float(err)]")
-        secs = epoch_seconds(r.nb, 'history = ErrorHistory()')
+        secs = epoch_seconds(r.nb, 'learn.fine_tune(s.epochs')
     finally: r.close()
     on = f"on {device}{', to_fp16()' if fp16 else ''}"
     return f"lesson 2, {what} {on}: error rate {err:.3f}; seconds per epoch {secs}"

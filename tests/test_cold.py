@@ -23,8 +23,8 @@ def fills():
     from dlcourse.tools.data import digits_path
     from dlcourse.tools.huggingface import minilm_path
     from dlcourse.tools.model_speed import benchmark_models
-    from dlcourse.tools.models import installed_weights
-    return {'the installed weights, converted': lambda: installed_weights('tf_efficientnet_lite0'),
+    from dlcourse.tools.models import INSTALLED, installed_weights
+    return {'the installed weights, converted': lambda: [installed_weights(arch) for arch in INSTALLED],
             'MiniLM, extracted': minilm_path, 'the digits, as images': digits_path,
             "lesson 3's benchmark table": lambda: benchmark_models(['test_vit'], 'cpu', quiet=True)}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.net import free_port
-from .base import ModelError, atomic, model_file, models_dir
+from .base import ModelError, atomic, model_file, models_dir, project_root
 from .browser import chromium
 from .upload import MAX_PIXELS, NOT_AN_IMAGE, BadImage, load_image
 
@@ -78,11 +78,11 @@ def screenshot_app(demo, path, example=0, viewport=(1100, 700), timeout=60) -> P
 
 # %% ../../../nbs/tools/app.ipynb #fefd9c0a
 def _train_and_export(model):
-    "Make lesson 2's model (`lesson2_pkl`) and export it in the safe form to `model` (default `models/`)"
+    "Make lesson 2's model (`lesson2_pkl`, in `nbs/`) and export it in the safe form to `model` (default `models/`)"
     from fastai.vision.all import load_learner   # fastai and torch take seconds to import: only where a model is made
     from dlcourse.tools.models import lesson2_pkl
     from dlcourse.tools.predict import export_safe
-    export_safe(load_learner(lesson2_pkl()), model)
+    export_safe(load_learner(lesson2_pkl(project_root()/'nbs')), model)
 
 @call_parse(pos=['model'])
 def dlcourse_app(
