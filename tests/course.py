@@ -201,11 +201,13 @@ def title_band(png):
 
 
 def short_notebook(src, dst, *codes):
-    "A copy of notebook `src` at `dst` keeping, in order, only the code cells that contain one of `codes`"
+    "A copy of notebook `src` at `dst` with, in order, only the code cells that are (or else contain) one of `codes`"
     nb = nbformat.read(src, as_version=4)
     code = [c for c in nb.cells if c.cell_type == 'code']
-    for k in codes: assert sum(k in c.source for c in code) == 1, f"{Path(src).name}: {k!r} must pick one code cell"
-    nb.cells = [c for c in code if any(k in c.source for k in codes)]
+    def picked(k): return [c for c in code if c.source == k] or [c for c in code if k in c.source]
+    for k in codes: assert len(picked(k)) == 1, f"{Path(src).name}: {k!r} must pick one code cell"
+    keep = {id(c) for k in codes for c in picked(k)}
+    nb.cells = [c for c in code if id(c) in keep]
     nbformat.write(nb, dst)
     return Path(dst)
 

@@ -60,7 +60,7 @@ def test_clean_copy_run_in_a_kernel_checks_as_the_lesson(lesson_run, name):
     ok = (Status.NOT_COMPARABLE, Status.EXERCISE)
     bad = [x.line() for x in cells if not x.status.matches and x.status not in ok]
     assert not bad, '\n'.join(bad) + '\n' + r.report.summary()
-    if 'device_note(' in r.path.read_text(): assert r.report.cpu.startswith('Your CPU: '), r.report.why()
+    if 'start_lesson()' in r.path.read_text(): assert r.report.cpu.startswith('Your CPU: '), r.report.why()
     live = [x for x in cells if x.status == Status.NOT_COMPARABLE]
     why = ("depends on this machine's speed (tagged timing)", 'widget or progress bar')
     assert all(x.detail in why for x in live), [x.line() for x in live]
@@ -152,10 +152,10 @@ def test_other_settings_are_named_and_expected(dice_saved):
 
 # What a learner might get wrong in lesson 2, planted in its clean copy: (the code they change, what they write)
 MISTAKES = {
-    'training from scratch': ('**model_kwargs(s.arch)).to_fp16()', 'pretrained=False).to_fp16()'),
+    'training from scratch': ('pretrained=weights is not None,', 'pretrained=False,'),
     'a learning rate 100 times too large': ('learn.fine_tune(s.epochs, cbs=',
                                             'learn.fine_tune(s.epochs, base_lr=0.2, cbs='),
-    'labels from the file names': ('get_y=dataset_label(s.dataset)', 'get_y=lambda f: f.stem[-2]'),
+    'labels from the file names': ('get_y=label,', 'get_y=lambda f: f.stem[-2],'),
 }
 UNTIL = 'learn.validate()'   # the cells up to the error rate: the mistakes show there
 

@@ -40,14 +40,16 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.strip().splitlines()
     assert lines[:2] == ['True', 'False'], "the stand-in answers; the switch wins"
-    assert lines[2] in saved_text('02_training.ipynb', 'pd.DataFrame([trial(').splitlines()
+    assert lines[2] == ('pretrained = auto: no weights for convnext_tiny_in22k in the cache and no network, '
+                        'so training from scratch')
     assert lines[3] == saved_text('06_nlp.ipynb', 'online =')
 
 
-LESSON2_CELLS = ('quiet_output()', 's = course_settings()', 'dataset_path(s.dataset)', 'len(dls.train_ds)',
-                 'learn = vision_learner(dls, s.arch', 'learn.fine_tune(s.epochs', 'learn.export(',
-                 'learn.get_preds()', 'learn = load_learner(models_dir()')
+LESSON2_CELLS = ('s = start_lesson()', 'dataset_path(s.dataset)', 'label = ', 'len(dls.train_ds)',
+                 'learn = vision_learner(dls, s.arch', 'learn.fine_tune(s.epochs, cbs=KeepBnStats())', 'learn.export(',
+                 'learn.get_preds()', "learn = load_learner('model.pkl')")
 LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image', 'examples = [',
+                 'valid = validation_files()',
                  'probs = classify_image(img)', 'safe = export_safe(learn)', 'sp = SafePredictor(safe)')
 
 
@@ -55,12 +57,12 @@ LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image
 def pretrained_course(tmp_path_factory):
     """The cells of lessons 2 and 4's clean copies that train, export and load a model, run in a kernel as a learner
     who chose the lecture's convnext_tiny_in22k, with its weights in their cache, would (on four classes of small
-    generated images, one of them unreadable, one epoch), each saved and checked: only settings and the cache differ
+    generated images, one epoch), each saved and checked: only settings and the cache differ
     from the lessons' runs"""
     d = tmp_path_factory.mktemp('pretrained')
     f = standin_checkpoint(d/'hub', 'convnext_tiny_in22k')
     course = course_copy(d/'course')
-    data = make_image_folder(d/'colours', classes=('blue', 'green', 'red', 'yellow'), n=4, broken=['red/broken.png'])
+    data = make_image_folder(d/'colours', classes=('blue', 'green', 'red', 'yellow'), n=4)
     env = dict(HF_HUB_CACHE=str(d/'hub'), DLCOURSE_DATASET=str(data), DLCOURSE_EPOCHS='1', DLCOURSE_IMG_SIZE='32',
                DLCOURSE_BATCH_SIZE='8', DLCOURSE_ARCH='convnext_tiny_in22k')
     runs = {}
@@ -87,7 +89,7 @@ def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
     assert norm == [['Normalize', pytest.approx([0.485, 0.456, 0.406], abs=1e-6)]], "fastai's ImageNet normalisation"
     from safetensors import safe_open
     with safe_open(str(f), 'pt') as sf: want = float(sf.get_tensor('stem.0.weight').flatten()[0])
-    first = "[float(w) for w in load_learner(models_dir()/'model.pkl').model[0].model.stem[0].weight.flatten()[:1]]"
+    first = "[float(w) for w in load_learner('model.pkl').model[0].model.stem[0].weight.flatten()[:1]]"
     assert r.value(first) != [want], "fine-tuned: the weights moved from the checkpoint's"
     pred = r.value('[str(pred), float(probs.sum())]')
     assert pred[0] in ('blue', 'green', 'red', 'yellow') and pred[1] == pytest.approx(1, abs=1e-4)
@@ -95,9 +97,8 @@ def test_lesson2_fine_tunes_the_cached_pretrained_weights(pretrained_course):
 
 @pytest.mark.slow
 def test_another_dataset_from_settings(pretrained_course):
-    "Lesson 2 reads the dataset the settings name, leaving out the unreadable image; lesson 4's kernel loads its model"
+    "Lesson 2 reads the dataset the settings name; lesson 4's kernel loads its model"
     _, _, runs = pretrained_course
-    assert 'dataset: left out 1 unreadable image: broken.png' in outputs_text(runs['02_training.ipynb'].nb)
     classes = ['blue', 'green', 'red', 'yellow']
     assert runs['02_training.ipynb'].value('list(dls.vocab)') == classes
     assert runs['04_deploy.ipynb'].value('list(learn.dls.vocab)') == classes
@@ -123,7 +124,7 @@ def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
     r = runs['04_deploy.ipynb']
     assert not r.errors(), r.errors()
     assert cell_text(r.nb, 'learn = load_learner(l').startswith(
-        "models/model.pkl: lesson 2's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
+        "model.pkl: lesson 2's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
     meta = json.loads((course/'models/model.json').read_text())
     assert meta['normalize']['mean'] == pytest.approx([0.485, 0.456, 0.406], abs=1e-6)
     gap = r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())")
@@ -156,6 +157,9 @@ def test_same_training_tells_noise_from_a_broken_training():
     assert same_training(0.031, 0.022, 359) and not same_training(0.582, 0.022, 359)   # #33's digits, fp32 and fp16
 
 
+SCRATCH = "[next(scratch.model.parameters()).device.type, " \
+          "any(type(cb).__name__ == 'MixedPrecision' for cb in scratch.cbs), " \
+          "float(scratch.validate()[1]), len(dls.valid_ds)]"
 TRAINED = "[next(learn.model.parameters()).device.type, dls.one_batch()[0].device.type, " \
           "any(type(cb).__name__ == 'MixedPrecision' for cb in learn.cbs), float(err), len(dls.valid_ds)]"
 
@@ -164,15 +168,15 @@ TRAINED = "[next(learn.model.parameters()).device.type, dls.one_batch()[0].devic
 @pytest.mark.slow
 def test_lesson2_trains_on_the_gpu(tmp_path, machine_env):
     """On a GPU machine: lesson 2's clean copy up to its error rate trains there in half precision (`to_fp16()`),
-    with workers loading the data, and its error rate is another run of the CPU's (the saved lesson's)"""
+    and its error rate is another run of the CPU's (the saved lesson's)"""
     if not _gpu(machine_env): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
     r = lesson_upto(tmp_path/'course', '02_training.ipynb', 'loss, err = learn.validate()',
                 {'CUDA_VISIBLE_DEVICES': machine_env.get('CUDA_VISIBLE_DEVICES')})
     try:
         assert not r.errors(), r.errors()
-        assert cell_text(r.nb, 'device_note(dls.device)').startswith('Training on a GPU: ')
+        assert cell_text(r.nb, 's = start_lesson()').startswith('Training on a GPU: ')
         device, batches, fp16, err, n = r.value(TRAINED)
-        assert [device, batches, fp16] == ['cuda', 'cuda', True] and r.value('dls.train.fake_l.num_workers') > 0
+        assert [device, batches, fp16] == ['cuda', 'cuda', True]
         cpu = float(saved_text('02_training.ipynb', 'loss, err = learn.validate()').split(': ')[1])
         assert same_training(err, cpu, n), f"error rate {err:.3f} on the GPU, {cpu:.3f} on the CPU"
     finally: r.close()
@@ -181,22 +185,21 @@ def test_lesson2_trains_on_the_gpu(tmp_path, machine_env):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_lesson2_from_random_weights_trains_on_the_gpu(tmp_path, machine_env):
-    """On a GPU machine: lesson 2 from random weights (the digits at 32 px, ConvNeXt, `pretrained = no`) trains in full
-    precision there, and its error rate is another run of the same training on the CPU (in fp16 it was 0.58)"""
+    """On a GPU machine: lesson 2's model from random weights (its "Pretrained or random?" section, on the digits at
+    32 px) trains in full precision there, and its error rate is another run of the same training on the CPU (in fp16,
+    at that learning rate, a GPU once left such a model 0.58 wrong)"""
     if not _gpu(machine_env): pytest.skip("no GPU here: lesson 2's GPU training is checked on machines with one")
-    env = {'DLCOURSE_DATASET': 'digits', 'DLCOURSE_IMG_SIZE': '32', 'DLCOURSE_PRETRAINED': 'no',
-           'DLCOURSE_ARCH': 'convnext_tiny_in22k'}
-    res = {}
+    env, res = {'DLCOURSE_DATASET': 'digits', 'DLCOURSE_IMG_SIZE': '32'}, {}
     for device, visible in (('gpu', machine_env.get('CUDA_VISIBLE_DEVICES')), ('cpu', '')):
-        r = lesson_upto(tmp_path/device/'course', '02_training.ipynb', 'loss, err = learn.validate()',
-                    {**env, 'CUDA_VISIBLE_DEVICES': visible})
+        r = lesson_upto(tmp_path/device/'course', '02_training.ipynb', 'scratch.fit_one_cycle(',
+                        {**env, 'CUDA_VISIBLE_DEVICES': visible})
         try:
             assert not r.errors(), r.errors()
-            res[device] = r.value(TRAINED)
+            res[device] = r.value(SCRATCH)
         finally: r.close()
-    assert res['gpu'][:3] == ['cuda', 'cuda', False] and res['cpu'][:3] == ['cpu', 'cpu', False], res
-    (_, _, _, gpu, n), cpu = res['gpu'], res['cpu'][3]
-    assert cpu < 0.2 and same_training(gpu, cpu, n), f"error rate {gpu:.3f} on the GPU, {cpu:.3f} on the CPU"
+    assert res['gpu'][:2] == ['cuda', False] and res['cpu'][:2] == ['cpu', False], res
+    (_, _, gpu, n), cpu = res['gpu'], res['cpu'][2]
+    assert same_training(gpu, cpu, n), f"error rate {gpu:.3f} on the GPU, {cpu:.3f} on the CPU"
 
 
 @pytest.mark.gpu
