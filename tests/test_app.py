@@ -1,6 +1,6 @@
 """Lesson 4's app: the safe model form, refusing pickles, bad uploads through the HTTP API, a small load, a real
 browser."""
-import concurrent.futures as cf, os, pickle, subprocess
+import concurrent.futures as cf, os, pickle, subprocess, sys
 import numpy as np
 import pytest
 from PIL import Image
@@ -145,3 +145,34 @@ def test_screenshot_command(trained, tmp_path):
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
     assert Image.open(tmp_path/'app.png').size == (1100, 700) and not list(tmp_path.glob('.*.tmp'))
+
+
+@pytest.mark.slow
+def test_lesson4s_space_serves_its_model(lesson_run):
+    """The Hugging Face Space that lesson 4 writes (app.py, model.pkl, requirements.txt) runs as a Space runs it,
+    `python app.py` in its folder, and its API answers as the lesson's classify_image does"""
+    import time, urllib.request
+    from fastcore.net import free_port
+    from gradio_client import Client, handle_file
+    r = lesson_run('04_deploy.ipynb')
+    space = r.path.parent/'space'
+    assert sorted(p.name for p in space.iterdir()) == ['app.py', 'model.pkl', 'requirements.txt']
+    assert (space/'requirements.txt').read_text().split() == ['fastai', 'timm']
+    photo, want = r.value('[examples[1], classify_image(PILImage.create(examples[1]))]')
+    port = free_port()
+    env = dict(os.environ, GRADIO_SERVER_NAME='127.0.0.1', GRADIO_SERVER_PORT=str(port))
+    app = subprocess.Popen([sys.executable, 'app.py'], cwd=space, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        url, start = f'http://127.0.0.1:{port}/', time.monotonic()
+        while True:
+            try: urllib.request.urlopen(url, timeout=2); break
+            except OSError: pass
+            assert app.poll() is None, app.stderr.read()[-3000:]
+            assert time.monotonic() - start < 180, "app.py did not serve within 180 s"
+            time.sleep(1)
+        got = Client(url, verbose=False).predict(handle_file(photo), api_name='/classify_image')
+    finally:
+        app.terminate(); app.wait(30)
+    probs = {c['label']: c['confidence'] for c in got['confidences']}
+    assert probs.keys() == want.keys() and max(abs(probs[k] - v) for k, v in want.items()) < 1e-4, (probs, want)
