@@ -15,6 +15,8 @@ WRONG = {
     '01_neural_net_basics.ipynb': {
         'mse': ('def mse(preds, acts): return (preds - acts).abs().mean()',
                 '`mse` of [1, 3] against [2, 1] (errors -1 and 2) should be 2.5, got 1.5'),
+        'mae': ('def mae(preds, acts): return (preds - acts).mean()',
+                '`mae` of [1, 3] against [2, 1] (errors -1 and 2) should be 1.5, got 0.5'),
         'quad_mse': ('def quad_mse(params, x, y): return mse(x, y)',
                      '`quad_mse` of x² at points of x² should be 0, got 2'),
         'gd_step': ('def gd_step(params, lr):\n    with torch.no_grad():\n        params += params.grad * lr\n'
