@@ -237,7 +237,7 @@ def test_run_all_ends_in_the_report_with_nothing_saved_by_hand(lab, browser):
     print(f"Run All {ran - start:.1f} s; check() saved and showed its report {time.monotonic() - ran:.1f} s later")
     report = out.text_content()
     assert 'everything you ran matches the lesson' in report, report[:1500]
-    assert 'Exercises: mse passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
+    assert 'Exercises: mse passes, mae passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
     saved = [c for c in read_nb(path).cells if c.cell_type == 'code']
     assert all(c.get('execution_count') for c in saved), "the saved file holds every cell's run"
     out.scroll_into_view_if_needed()
@@ -253,7 +253,8 @@ def test_run_all_on_an_untouched_copy_goes_on_to_the_report(lab, browser):
     run_all(page)
     report = report_shown(page).text_content()
     assert 'cells wait on exercises; everything else you ran matches the lesson.' in report, report[:1500]
-    assert 'Exercises: mse to write, quad_mse to write, gd_step to write, rectified_linear to write.' in report
+    assert ('Exercises: mse to write, mae to write, quad_mse to write, gd_step to write, rectified_linear to write.'
+            in report)
     assert 'differ' not in report.split('.dlc-report')[0]
 
 
@@ -329,9 +330,9 @@ def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it
     run_all(page)
     out = report_shown(page)
     rows = out.locator('details.dlc-exercise')
-    assert [c.text_content() for c in rows.locator('summary code').all()] == ['mse', 'quad_mse', 'gd_step',
-                                                                             'rectified_linear']
-    row, quad = rows.nth(0), rows.nth(1)
+    assert [c.text_content() for c in rows.locator('summary code').all()] == ['mse', 'mae', 'quad_mse',
+                                                                             'gd_step', 'rectified_linear']
+    row, quad = rows.nth(0), rows.nth(2)
     expect(row).to_have_attribute('open', '')
     assert 'fails' in row.locator('summary').first.text_content()
     assert ('`mse` of [1, 3] against [2, 1] (errors -1 and 2) should be 2.5, got 1.5'
@@ -349,7 +350,7 @@ def test_an_exercise_written_wrong_fails_with_its_message_and_the_cells_using_it
     out = report_shown(page)
     report = out.text_content()
     assert 'everything you ran matches the lesson' in report, report[-1500:]
-    assert 'Exercises: mse passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
+    assert 'Exercises: mse passes, mae passes, quad_mse passes, gd_step passes, rectified_linear passes.' in report
     page.screenshot(path=ART/'exercise-passes.png')
 
 
