@@ -48,7 +48,9 @@ def test_offline_switch_holds_against_a_network_that_answers(tmp_path):
 LESSON2_CELLS = ('s = start_lesson()', 'dataset_path(s.dataset)', 'label = ', 'len(dls.train_ds)',
                  'learn = vision_learner(dls, s.arch', 'learn.fine_tune(s.epochs, cbs=KeepBnStats())', 'learn.export(',
                  'learn.get_preds()', "learn = load_learner('model.pkl')")
-LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l', 'def classify_image', 'examples = [',
+LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l',
+                 'def classify_image(img):\n    pred, idx, probs = learn.predict(img)\n'
+                 '    return dict(zip(categories, map(float, probs)))', 'examples = [',
                  'valid = validation_files()',
                  'probs = classify_image(img)', 'safe = export_safe(learn)', 'sp = SafePredictor(safe)')
 
