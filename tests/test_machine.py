@@ -126,7 +126,7 @@ def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
     r = runs['04_deploy.ipynb']
     assert not r.errors(), r.errors()
     assert cell_text(r.nb, 'learn = load_learner(l').startswith(
-        "model.pkl: lesson 2's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
+        "model.pkl: notebook 02's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
     meta = json.loads((course/'models/model.json').read_text())
     assert meta['normalize']['mean'] == pytest.approx([0.485, 0.456, 0.406], abs=1e-6)
     gap = r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())")

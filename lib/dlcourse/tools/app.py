@@ -45,7 +45,7 @@ def image_input():
 def make_app(predictor, examples=(), title="What is in this image?"):
     "A Gradio app classifying uploaded images with `predictor`, with no calls out"
     import gradio as gr
-    about = f"A model trained in lesson 2 of the course; categories: {', '.join(map(str, predictor.vocab))}."
+    about = f"A model trained in notebook 02 of the course; categories: {', '.join(map(str, predictor.vocab))}."
     return gr.Interface(fn=predict_fn(predictor), inputs=image_input(),
                         outputs=gr.Label(num_top_classes=3, label='prediction'),
                         examples=[[str(e)] for e in examples] or None, title=title, description=about,

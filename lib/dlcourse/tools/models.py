@@ -202,8 +202,8 @@ def _note_training(learn):
     arch = learn.arch if isinstance(learn.arch, str) else learn.arch.__name__
     used, device = any(isinstance(t, Normalize) for t in learn.dls.after_batch.fs), default_device().type
     how = 'pretrained' if used else 'random'
-    note(f"model.pkl: lesson 2's {arch}, trained from {how} weights on this machine ({device})",
-         device=device, pretrained={arch: dict(used=used, why=f"lesson 2 trained it from {how} weights")})
+    note(f"model.pkl: notebook 02's {arch}, trained from {how} weights on this machine ({device})",
+         device=device, pretrained={arch: dict(used=used, why=f"notebook 02 trained it from {how} weights")})
 
 LESSON2 = '02_training.ipynb'
 
@@ -219,7 +219,7 @@ def lesson2_pkl(folder=None) -> Path:
     "Lesson 2's `model.pkl` in `folder` (default: here, the lesson's); where lesson 2 has not run there, it runs first"
     pkl = Path(folder or Path.cwd())/'model.pkl'
     if not pkl.exists():
-        print("model.pkl is not there yet: running lesson 2 up to its export (a minute or two)...", flush=True)
+        print("model.pkl is not there yet: running notebook 02 up to its export (a minute or two)...", flush=True)
         run_lesson2(pkl.parent)
         if getattr(get_ipython(), 'kernel', None): clear_output()   # the line above, gone once it is done
     _note_training(load_learner(pkl))   # the course's own file
