@@ -65,6 +65,7 @@ site-serve: $(STAMP)
 # The tools notebooks save their outputs with nbdev's runner; the lessons run in a Jupyter kernel, as a learner's do,
 # then again on variants of this CPU, each lesson recording how far its outputs moved (dlcourse-check's spread).
 export: $(STAMP)
+	$(BIN)/nbdev-clean --fname 'nbs/0*.ipynb' --to-meta 'export hide exercise eval' --nb-meta   # out of a learner's sight
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-test --save nbs/tools
 	$(BIN)/dlcourse-execute nbs/0*.ipynb

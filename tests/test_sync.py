@@ -79,6 +79,18 @@ def test_lesson_shows_short_cells(lesson):
 
 
 @pytest.mark.parametrize('lesson', LESSONS, ids=lambda p: p.name)
+def test_lesson_shows_no_directives_and_collapses_its_tests(lesson):
+    "A learner sees no `#|` line: nbdev's directives are in cell metadata, and JupyterLab collapses the `hide` cells"
+    nb = load_nb(lesson)
+    shown = [c.id for c in nb.cells if c.cell_type == 'code' and re.search(r'^\s*#\|', c.source, flags=re.M)]
+    assert not shown, f"{shown}: make export moves their directives to metadata"
+    hide = [c for c in nb.cells if c.cell_type == 'code' and 'hide' in c.directives]
+    assert hide and 'default_exp' not in ''.join(c.source for c in nb.cells)
+    open_ = [c.id for c in hide if not c.metadata.get('jupyter', {}).get('source_hidden')]
+    assert not open_, f"{open_}: collapse their input in JupyterLab (click the bar left of the cell)"
+
+
+@pytest.mark.parametrize('lesson', LESSONS, ids=lambda p: p.name)
 def test_lesson_records_the_settings_it_was_saved_with(lesson):
     "Saved with the default settings, and says so, so that dlcourse-check can tell other settings from a mistake"
     assert load_nb(lesson).metadata.get('dlcourse', {}).get('settings') == asdict(CourseSettings())
