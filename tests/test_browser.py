@@ -20,7 +20,7 @@ def browser():
 
 
 # the cells of lesson 1 that its four slider plots need: the session's run of the whole lesson serves the rest
-SLIDERS = ('from functools import partial', 'seed = course_settings().seed', 'def plot_function(', 'def f(x): return',
+SLIDERS = ('from functools import partial', 'def plot_function(', 'def f(x): return',
            'def quad(a, b, c, x)', 'def mk_quad(', 'def noise(x, scale)', 'y = add_noise(f(x)',
            'def scatter_points(ax)', 'def mse(preds, acts)', 'def quad_mse(params', 'quad_mse([a, b, c], x, y)',
            'def rectified_linear(',

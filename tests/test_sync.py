@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from dlcourse.tools.clean import CHECK_CELL, KEEP_MARK, learner_changed
 from dlcourse.tools.exercise import lesson_exercises
-from dlcourse.tools.notebook import code, code_lines, lesson_notebooks, load_nb, notebooks
+from dlcourse.tools.notebook import code, code_lines, lesson_notebooks, load_nb, notebooks, timed
 from dlcourse.tools.settings import CourseSettings
 from course import ROOT, cmd
 
@@ -88,6 +88,13 @@ def test_lesson_shows_no_directives_and_collapses_its_tests(lesson):
     assert hide and 'default_exp' not in ''.join(c.source for c in nb.cells)
     open_ = [c.id for c in hide if not c.metadata.get('jupyter', {}).get('source_hidden')]
     assert not open_, f"{open_}: collapse their input in JupyterLab (click the bar left of the cell)"
+
+
+def test_lesson_3_tags_what_its_benchmark_prints_timing():
+    "Every cell that shows this machine's benchmark (`mine`) is tagged `timing`, which dlcourse-check does not compare"
+    cells = [c for c in load_nb(ROOT/'nbs/03_which_image_models.ipynb').cells if c.cell_type == 'code']
+    shown = [c for c in cells if re.search(r'\bmine\b', code(c))]
+    assert len(shown) >= 3 and all(timed(c) for c in shown), [c.id for c in shown if not timed(c)]
 
 
 @pytest.mark.parametrize('lesson', LESSONS, ids=lambda p: p.name)

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .tools.liveplot import interact_plot
-from .tools.settings import course_settings
 
 # %% ../../nbs/01_neural_net_basics.ipynb #6193b5c2
 def plot_function(f, title=None, min=-2.1, max=2.1, color='r', ylim=None, ax=None):

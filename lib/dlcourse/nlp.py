@@ -11,8 +11,6 @@ from scipy.stats import spearmanr
 from datasets import Dataset, DatasetDict
 from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification
 from transformers import TrainingArguments, Trainer, set_seed
-from .tools.settings import course_settings
-from .tools.base import models_dir
 
 # %% ../../nbs/06_nlp.ipynb #73298c67
 def classify_text(model, tokz, text) -> dict:

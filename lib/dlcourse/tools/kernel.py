@@ -108,6 +108,7 @@ def save_outputs(path, env=None, timeout=None):
     nb = run_lesson(path, env, timeout)
     cfg = get_config(path.parent)
     clean_nb(nb, allowed_metadata_keys=cfg.get('allowed_metadata_keys'),
+             allowed_cell_metadata_keys=cfg.get('allowed_cell_metadata_keys'),
              allowed_out_metadata_keys=cfg.get('allowed_out_metadata_keys'))
     with atomic(path) as tmp: nbformat.write(nb, tmp)
     return path
