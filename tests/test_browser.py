@@ -360,8 +360,8 @@ def test_lesson5_matrix_multiplication_steps_with_slider_and_play(lab, browser):
     from playwright.sync_api import expect
     from dlcourse.tools.matmul import watch_matmul
     short_notebook(lab.root/'clean/05_spreadsheet_model.ipynb', lab.root/'clean/05_matmul.ipynb', 'import openpyxl',
-                   'quiet_output()', 'path = titanic_xlsx()', 'wv = openpyxl', 'def cells(', 'A, B = cells(',
-                   'watch_matmul(A, B)')
+                   'import warnings', 'path = titanic_xlsx()', "ws = wb['linear']", 'wv = openpyxl', 'def cells(',
+                   'A, B = cells(', 'watch_matmul(A, B)')
     page = browser.new_page()
     open_notebook(page, lab, 'clean/05_matmul.ipynb')
     run_all(page)

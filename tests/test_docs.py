@@ -77,9 +77,9 @@ def test_a_command_that_is_not_the_courses_is_caught():
 def test_the_readmes_sample_report_is_a_real_run(tmp_path):
     """The README's sample report comes from a run of the clean lesson 1 it names, with the exercises written as the
     lesson writes them and a learning rate ten times larger in one cell: each line it shows, the run printed"""
-    lead = r'`gd_step\(abc, 0.1\)`, in the loop of cell 25[^\n]*\n\n'
+    lead = r'`gd_step\(abc, 0.1\)`, in the loop of cell 24[^\n]*\n\n'
     sample = re.search(lead + r'```\n(.*?)```', doc('README.md'), flags=re.S)
-    assert sample, "README.md: no sample report after the sentence on `gd_step(abc, 0.1)` in the loop of cell 25"
+    assert sample, "README.md: no sample report after the sentence on `gd_step(abc, 0.1)` in the loop of cell 24"
     nb = solve(nbformat.read(ROOT/'clean/01_neural_net_basics.ipynb', as_version=4),
                nbformat.read(ROOT/'nbs/01_neural_net_basics.ipynb', as_version=4).cells)
     loop = [c for c in nb.cells if c.cell_type == 'code' and c.source.startswith('for i in range(10):')]

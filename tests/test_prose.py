@@ -12,7 +12,6 @@ LESSONS = lesson_notebooks(ROOT/'nbs')
 
 # Quotes from elsewhere, each marked where it appears: (lesson, number) -> where it comes from.
 ELSEWHERE = {
-    ('02', '178'): "the size of convnext_tiny_in22k's weights file, as Hugging Face lists it",
     ('02', '7,390'): "the number of photos in the whole Oxford-IIIT Pet dataset, the `pets` choice",
     ('03', '1.11'): "the PyTorch version in the name of timm's 2022 benchmark file",
     ('03', '11.3'): "the CUDA version in the name of timm's 2022 benchmark file",

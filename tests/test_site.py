@@ -63,7 +63,7 @@ def test_make_site_builds_a_page_per_lesson_and_tools_notebook(built):
         assert [l for l in links if l.endswith('/' + nb.name)], f"{nb.name}: no download of its clean copy"
         assert (site/'lessons'/links[0]).resolve().read_bytes() == (course/'clean'/nb.name).read_bytes()
     home = soup(site/'index.html').text
-    assert 'How to do a lesson' in home and 'make lab' in home and 'Check your run' in home
+    assert 'How to work through a notebook' in home and 'make lab' in home and 'Check your run' in home
     data = soup(site/'reference'/'data.html').text
     assert 'dataset_path(name) -> Path' in data, "the reference shows each exported function's signature"
 

@@ -6,7 +6,7 @@
 __all__ = ['classify_text']
 
 # %% ../../nbs/06_nlp.ipynb #7ed5909f
-import csv, json, numpy as np, pandas as pd, torch, matplotlib.pyplot as plt
+import csv, json, numpy as np, pandas as pd, torch, transformers, matplotlib.pyplot as plt
 from scipy.stats import spearmanr
 from datasets import Dataset, DatasetDict
 from transformers import AutoTokenizer, AutoConfig, AutoModelForSequenceClassification

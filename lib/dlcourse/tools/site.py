@@ -136,7 +136,7 @@ def site_sources(root, src):
     lessons, tools = _read_all(lesson_notebooks(nbs)), _read_all(notebooks(nbs/'tools'))
     (src/'lessons').mkdir(parents=True); (src/'reference').mkdir()
     (src/'conf.py').write_text(CONF)
-    (src/'index.md').write_text((Path(root)/'README.md').read_text().split('\n## The lessons')[0] + HOME_MENUS)
+    (src/'index.md').write_text((Path(root)/'README.md').read_text().split('\n## The notebooks')[0] + HOME_MENUS)
     for p, nb in lessons.items():
         save_nb(site_notebook(nb, mk_cell(TEST_YOURSELF.format(name=p.name), 'markdown')), src/'lessons'/p.name)
     for p, nb in tools.items(): save_nb(site_notebook(nb), src/'reference'/p.name)
