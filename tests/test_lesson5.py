@@ -13,12 +13,12 @@ def lesson5(lesson_run):
     "Lesson 5's session run, with its tensors (as float64 tensors) and the path of the spreadsheet it wrote"
     r = lesson_run(LESSON5)
     ns = {k: torch.tensor(r.value(f'{k}.tolist()'), dtype=torch.float64) for k in ('W', 'X', 'y', 'w')}
-    return dict(ns, run=r, xl=r.value('str(xl)'), mmult_loss=r.value('mmult_loss(W).item()'))
+    return dict(ns, run=r, xl=r.value('str(xl.resolve())'), mmult_loss=r.value('mmult_loss(W).item()'))
 
 
 @pytest.mark.libreoffice
 def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
-    "LibreOffice computes the total loss of models/titanic_nnet.xlsx, written by the lesson, within 1e-6 of PyTorch's"
+    "LibreOffice computes the total loss of titanic_nnet.xlsx, written by the lesson beside itself, within 1e-6 of PyTorch's"
     from dlcourse.tools.spreadsheet import recalculate, read_total_loss
     ns = lesson5
     W, X, y = ns['W'], ns['X'], ns['y']
