@@ -18,7 +18,7 @@ def lesson5(lesson_run):
 
 @pytest.mark.libreoffice
 def test_written_model_recalculates_to_the_pytorch_loss(lesson5, tmp_path):
-    "LibreOffice computes the total loss of titanic_nnet.xlsx, written by the lesson beside itself, within 1e-6 of PyTorch's"
+    "LibreOffice computes the total loss of titanic_nnet.xlsx, which the lesson writes, within 1e-6 of PyTorch's"
     from dlcourse.tools.spreadsheet import recalculate, read_total_loss
     ns = lesson5
     W, X, y = ns['W'], ns['X'], ns['y']
