@@ -176,3 +176,13 @@ def test_lesson4s_space_serves_its_model(lesson_run):
         app.terminate(); app.wait(30)
     probs = {c['label']: c['confidence'] for c in got['confidences']}
     assert probs.keys() == want.keys() and max(abs(probs[k] - v) for k, v in want.items()) < 1e-4, (probs, want)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_lesson4s_picture_is_taken_of_its_own_demo(lesson_run, tmp_path):
+    "The picture lesson 4 shows is of the lesson's own demo: its code, run up to the demo, then the demo in Chromium"
+    from dlcourse.tools.app import lesson4_screenshot
+    folder = lesson_run('04_deploy.ipynb').path.parent
+    png = lesson4_screenshot(tmp_path/'app.png', folder)
+    assert Image.open(png).size == (1100, 700) and not list(tmp_path.glob('.*.tmp'))

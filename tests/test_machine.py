@@ -52,7 +52,8 @@ LESSON4_CELLS = ('quiet_output()', 'learn = load_learner(l',
                  'def classify_image(img):\n    pred, idx, probs = learn.predict(img)\n'
                  '    return dict(zip(categories, map(float, probs)))', 'examples = [',
                  'valid = validation_files()',
-                 'probs = classify_image(img)', 'safe = export_safe(learn)', 'sp = SafePredictor(safe)')
+                 'probs = classify_image(img)', 'from safetensors.torch import save_file',
+                 'model, _ = create_timm_model(', 'export_safe(learn)')
 
 
 @pytest.fixture(scope='module')
@@ -129,8 +130,7 @@ def test_lesson4_exports_the_pretrained_model_safely(pretrained_course):
         "model.pkl: notebook 02's convnext_tiny_in22k, trained from pretrained weights on this machine (cpu)")
     meta = json.loads((course/'models/model.json').read_text())
     assert meta['normalize']['mean'] == pytest.approx([0.485, 0.456, 0.406], abs=1e-6)
-    gap = r.value("max(abs(sp.classify(img)[c] - p) for c, p in probs.items())")
-    assert gap < 1e-4, "the safe form predicts as the pickle"
+    assert r.value("bool(torch.equal(safe, pickled))"), "the weights saved as safetensors predict as the pickle"
     c = r.check
     assert c.returncode in (0, 3), c.stdout[-3000:]
     if c.returncode == 3: assert 'arch = convnext_tiny_in22k' in c.stdout.splitlines()[0], c.stdout.splitlines()[0]

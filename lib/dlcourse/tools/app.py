@@ -6,15 +6,18 @@
 from __future__ import annotations
 import sys
 from pathlib import Path
+import nbformat
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.net import free_port
 from .base import ModelError, atomic, model_file, models_dir, project_root
 from .browser import chromium
+from .kernel import execute, raise_first_error
+from .notebook import directives
 from .upload import MAX_PIXELS, NOT_AN_IMAGE, BadImage, load_image
 
 # %% auto #0
-__all__ = ['predict_fn', 'image_input', 'make_app', 'screenshot_app', 'dlcourse_app']
+__all__ = ['LESSON4', 'predict_fn', 'image_input', 'make_app', 'screenshot_app', 'lesson4_screenshot', 'dlcourse_app']
 
 # %% ../../../nbs/tools/app.ipynb #569c4153
 def predict_fn(predictor, top=3):
@@ -76,6 +79,22 @@ def screenshot_app(demo, path, example=0, viewport=(1100, 700), timeout=60) -> P
     finally: demo.close()
     return Path(path)
 
+# %% ../../../nbs/tools/app.ipynb #a4pp0002
+LESSON4 = '04_deploy.ipynb'
+
+def lesson4_screenshot(path, folder=None) -> Path:
+    "A PNG at `path` of lesson 4's own `demo`, its code run up to the cell that makes it in a kernel in `folder`"
+    nbs, path = project_root()/'nbs', Path(path).absolute()
+    nb = nbformat.read(nbs/LESSON4, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == 'code' and 'hide' not in directives(c)]
+    code = code[:next(i for i, c in enumerate(code) if c.source.startswith('demo = gr.Interface(')) + 1]
+    shot = ("from concurrent.futures import ThreadPoolExecutor\nfrom dlcourse.tools.app import screenshot_app\n"
+            f"ThreadPoolExecutor(1).submit(screenshot_app, demo, {str(path)!r}).result()")   # Playwright's sync API
+                                                                                        # outside the kernel's loop
+    nb.cells = code + [nbformat.v4.new_code_cell(shot)]
+    raise_first_error(execute(nb, folder or nbs), LESSON4)
+    return path
+
 # %% ../../../nbs/tools/app.ipynb #fefd9c0a
 def _train_and_export(model):
     "Make lesson 2's model (`lesson2_pkl`, in `nbs/`) and export it in the safe form to `model` (default `models/`)"
@@ -92,8 +111,10 @@ def dlcourse_app(
     train:bool=False,  # With no model yet, make lesson 2's first (its code, run up to its export) and export it
     share:bool=False,  # Also make a public gradio.live link (off by default)
     screenshot:str=None,  # Instead of serving: save a PNG of the app, an example classified, here (needs Chromium)
+    lesson:bool=False,  # With --screenshot: the picture of lesson 4's own app (its code run up to its demo) instead
 ):
     "Serve the image classifier as a Gradio app on 127.0.0.1"
+    if screenshot and lesson: return print(f"dlcourse-app: screenshot saved to {lesson4_screenshot(screenshot)}")
     named_file = str(model or '').endswith(('.pkl', '.json'))
     if train and not named_file and not (Path(model or models_dir())/'model.json').exists(): _train_and_export(model)
     try: model_file(model, trust_pickle)   # a bad model named in one line, before seconds of importing fastai and torch

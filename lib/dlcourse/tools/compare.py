@@ -116,11 +116,14 @@ def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
 # what a library says on stderr only while it fills a cache of its own, on a machine where that cache is empty
 COLD_CACHE_NOTICES = re.compile(r'^Matplotlib is building the font cache; this may take a moment\.$')
 
+# IPython's %%writefile says so where the file is there from an earlier run
+_overwriting = re.compile(r'^Overwriting (?=\S)', re.M)
+
 def _stream_text(o):
     """A stream output's text; a log on stderr with its lines sorted, as libraries log from sets and threads in any
-    order, and without the notices of a cache being filled"""
+    order, and without the notices of a cache being filled; `%%writefile`'s Overwriting read as Writing"""
     text = _join(o.get('text'))
-    if o.get('name') != 'stderr': return text
+    if o.get('name') != 'stderr': return _overwriting.sub('Writing ', text)
     return '\n'.join(sorted(l for l in text.splitlines() if not COLD_CACHE_NOTICES.match(l)))
 
 def _same_stream(a, b):
