@@ -15,8 +15,7 @@ from .base import atomic, cache_dir
 
 # %% auto #0
 __all__ = ['TIMM_FILES', 'DEFAULT_MODELS', 'timm_data_dir', 'timm_csv', 'base_name', 'join_results', 'speed_table', 'Chart',
-           'time_model', 'bench_csv', 'benchmark_models', 'spearman', 'rank_agreement', 'my_speed_table',
-           'dlcourse_bench']
+           'time_model', 'bench_csv', 'benchmark_models', 'spearman', 'rank_agreement', 'dlcourse_bench']
 
 # %% ../../../nbs/tools/model_speed.ipynb #a8d51642
 def timm_data_dir() -> Path:
@@ -147,14 +146,6 @@ def rank_agreement(mine, published='infer_cpu') -> tuple:
     pub = pub.assign(published_secs=1 / pub[speed]).rename(columns={size: 'img_size'})
     j = mine.merge(pub[['model', 'img_size', 'published_secs']], on=['model', 'img_size'])
     return spearman(j.secs, j.published_secs), j
-
-# %% ../../../nbs/tools/model_speed.ipynb #65cd36ea
-def my_speed_table(mine, family=None) -> pd.DataFrame:
-    "This machine's speeds joined with the best published ImageNet accuracy of each architecture at its image size"
-    acc = timm_csv('imagenet').assign(arch=lambda d: d.model.map(base_name))
-    best = acc.sort_values('top1', ascending=False).drop_duplicates(['arch', 'img_size'])[['arch', 'img_size', 'top1']]
-    df = mine.merge(best, left_on=['model', 'img_size'], right_on=['arch', 'img_size'])
-    return _with_family(df, family)
 
 # %% ../../../nbs/tools/model_speed.ipynb #7db00222
 @call_parse
